@@ -1,0 +1,86 @@
+"""Webhook authentication: ``X-Hub-Signature-256`` HMAC over the raw body, and the GET handshake."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Mapping
+
+from mostrador.channels.base import RequestVerificationError, SignatureInvalid, SignatureMissing
+
+__all__ = [
+    "SIGNATURE_HEADER",
+    "SignatureInvalid",
+    "SignatureMissing",
+    "SubscriptionRejected",
+    "get_header",
+    "sign",
+    "verify_signature",
+    "verify_signature_headers",
+    "verify_subscription",
+]
+
+SIGNATURE_HEADER = "X-Hub-Signature-256"
+_PREFIX = "sha256="
+
+
+class SubscriptionRejected(RequestVerificationError):
+    """GET handshake with a wrong mode or verify token: answer 403."""
+
+    http_status = 403
+
+
+def _key(secret: str | bytes) -> bytes:
+    return secret.encode("utf-8") if isinstance(secret, str) else secret
+
+
+def sign(body: bytes, secret: str | bytes) -> str:
+    """Header value Meta would send for ``body``: ``"sha256=<hex>"``."""
+    return _PREFIX + hmac.new(_key(secret), body, hashlib.sha256).hexdigest()
+
+
+def verify_signature(body: bytes, header_value: str | None, secret: str | bytes) -> None:
+    """Raise ``SignatureMissing`` (no/empty header) or ``SignatureInvalid`` (anything but a match).
+
+    ``body`` must be the exact bytes received: never re-serialised JSON.
+    """
+    if header_value is None or not header_value.strip():
+        raise SignatureMissing("missing X-Hub-Signature-256 header")
+    if not secret:
+        raise SignatureInvalid("no app secret configured")
+    value = header_value.strip()
+    if not value.lower().startswith(_PREFIX):
+        raise SignatureInvalid("signature is not sha256=<hex>")
+    received = value[len(_PREFIX) :].strip().lower()
+    expected = hmac.new(_key(secret), body, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected.encode("ascii"), received.encode("utf-8", "replace")):
+        raise SignatureInvalid("signature does not match the body")
+
+
+def get_header(headers: Mapping[str, str], name: str) -> str | None:
+    """Case-insensitive header lookup that works for plain dicts and Starlette/httpx headers."""
+    value = headers.get(name)
+    if value is not None:
+        return value
+    lowered = name.lower()
+    for key, val in headers.items():
+        if key.lower() == lowered:
+            return val
+    return None
+
+
+def verify_signature_headers(headers: Mapping[str, str], body: bytes, secret: str | bytes) -> None:
+    verify_signature(body, get_header(headers, SIGNATURE_HEADER), secret)
+
+
+def verify_subscription(
+    mode: str | None, verify_token: str | None, challenge: str | None, expected_token: str
+) -> str:
+    """GET handshake: return ``hub.challenge`` to echo with 200, or raise ``SubscriptionRejected``."""
+    if mode != "subscribe" or verify_token is None or not expected_token:
+        raise SubscriptionRejected("not a subscribe request")
+    if not hmac.compare_digest(verify_token.encode("utf-8"), expected_token.encode("utf-8")):
+        raise SubscriptionRejected("verify token mismatch")
+    if challenge is None:
+        raise SubscriptionRejected("missing hub.challenge")
+    return challenge

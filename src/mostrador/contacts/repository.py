@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import or_, select
+
+from mostrador.kit.repository import RepositoryBase
+from mostrador.kit.tenancy import scoped
+from mostrador.models import Contact, ContactIdentity
+
+
+class ContactRepository(RepositoryBase[Contact]):
+    model = Contact
+
+    async def find_by_phone(self, account_id: int, phone_e164: str) -> list[Contact]:
+        return await self.all(self.scoped_statement(account_id).where(Contact.phone_e164 == phone_e164))
+
+    async def find_by_whatsapp_ids(self, account_id: int, wa_id: str | None, bsuid: str | None) -> Contact | None:
+        conditions = []
+        if wa_id:
+            conditions.append(Contact.wa_id == wa_id)
+        if bsuid:
+            conditions.append(Contact.bsuid == bsuid)
+        if not conditions:
+            return None
+        statement = self.scoped_statement(account_id).where(or_(*conditions)).order_by(Contact.id).limit(1)
+        return await self.one_or_none(statement)
+
+
+    async def matching_whatsapp_ids(self, account_id: int, wa_id: str | None, bsuid: str | None) -> list[Contact]:
+        conditions = []
+        if wa_id:
+            conditions.append(Contact.wa_id == wa_id)
+        if bsuid:
+            conditions.append(Contact.bsuid == bsuid)
+        if not conditions:
+            return []
+        return await self.all(self.scoped_statement(account_id).where(or_(*conditions)))
+
+
+class ContactIdentityRepository(RepositoryBase[ContactIdentity]):
+    model = ContactIdentity
+
+    async def find(self, account_id: int, inbox_id: int, source_ids: Sequence[str]) -> list[ContactIdentity]:
+        statement = scoped(select(ContactIdentity), ContactIdentity, account_id).where(
+            ContactIdentity.inbox_id == inbox_id, ContactIdentity.source_id.in_(list(source_ids))
+        )
+        return await self.all(statement)

@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mostrador.contacts.repository import ContactIdentityRepository, ContactRepository
+from mostrador.contacts.schemas import ContactCreate, ContactUpdate
+from mostrador.exceptions import NotFound, Unprocessable
+from mostrador.kit.phone import InvalidPhoneNumber, to_e164, wa_id_to_e164
+from mostrador.models import Contact, ContactIdentity, Inbox
+
+
+@dataclass(frozen=True)
+class ChannelIdentity:
+    """Who wrote to an inbox: ``wa_id`` may be empty once users hide their number behind a BSUID."""
+
+    wa_id: str | None
+    bsuid: str | None
+    name: str = ""
+    username: str | None = None
+
+    @property
+    def source_ids(self) -> list[str]:
+        return [value for value in (self.wa_id, self.bsuid) if value]
+
+
+class ContactService:
+    def normalize_phone(self, raw: str) -> str:
+        try:
+            return to_e164(raw)
+        except InvalidPhoneNumber as error:
+            raise Unprocessable(f"{error}; expected an international number such as +34612345678",
+                                code="invalid_phone") from None
+
+    async def get(self, session: AsyncSession, account_id: int, contact_id: int) -> Contact:
+        contact = await ContactRepository.from_session(session).get(account_id, contact_id)
+        if contact is None:
+            raise NotFound(f"contact {contact_id} not found", code="contact_not_found")
+        return contact
+
+    async def find_by_phone(self, session: AsyncSession, account_id: int, raw_phone: str) -> list[Contact]:
+        return await ContactRepository.from_session(session).find_by_phone(account_id, self.normalize_phone(raw_phone))
+
+    async def create(self, session: AsyncSession, account_id: int, data: ContactCreate) -> Contact:
+        phone = self.normalize_phone(data.phone)
+        repository = ContactRepository.from_session(session)
+        existing = await repository.find_by_phone(account_id, phone)
+        if existing:
+            return existing[0]
+        contact = Contact(
+            account_id=account_id, name=data.name, phone_e164=phone, wa_id=phone.lstrip("+"), language=data.language
+        )
+        return await repository.add(contact)
+
+    async def update(self, session: AsyncSession, contact: Contact, data: ContactUpdate) -> Contact:
+        if data.name is not None:
+            contact.name = data.name
+        if data.email is not None:
+            contact.email = data.email or None
+        if data.language is not None:
+            contact.language = data.language
+        if data.custom_attributes is not None:
+            merged = dict(contact.custom_attributes)
+            for key, value in data.custom_attributes.items():
+                if value is None:
+                    merged.pop(key, None)
+                else:
+                    merged[key] = value
+            contact.custom_attributes = merged
+        await session.flush()
+        return contact
+
+    async def resolve_identity(self, session: AsyncSession, inbox: Inbox, identity: ChannelIdentity) -> Contact:
+        """The contact behind a channel identity, created on first contact; safe under concurrent calls."""
+        if not identity.source_ids:
+            raise Unprocessable("sender has neither a phone number nor a user id", code="no_sender")
+        for _attempt in range(3):
+            try:
+                async with session.begin_nested():
+                    return await self._resolve_once(session, inbox, identity)
+            except IntegrityError:
+                continue  # another job created the same identity first; read it back
+        return await self._resolve_once(session, inbox, identity)
+
+    async def _resolve_once(self, session: AsyncSession, inbox: Inbox, identity: ChannelIdentity) -> Contact:
+        contacts = ContactRepository.from_session(session)
+        identities = ContactIdentityRepository.from_session(session)
+        known = await identities.find(inbox.account_id, inbox.id, identity.source_ids)
+        contact: Contact | None = None
+        if known:
+            contact = await contacts.get(inbox.account_id, known[0].contact_id)
+        if contact is None:
+            contact = await contacts.find_by_whatsapp_ids(inbox.account_id, identity.wa_id, identity.bsuid)
+        if contact is None:
+            contact = Contact(account_id=inbox.account_id, name=identity.name)
+            session.add(contact)
+        if identity.wa_id and contact.wa_id != identity.wa_id:
+            contact.wa_id = identity.wa_id
+            contact.phone_e164 = wa_id_to_e164(identity.wa_id)
+        if identity.bsuid and not contact.bsuid:
+            contact.bsuid = identity.bsuid
+        if identity.username:
+            contact.username = identity.username
+        if identity.name and not contact.name:
+            contact.name = identity.name
+        await session.flush()
+        present = {row.source_id for row in known}
+        for source_id in identity.source_ids:
+            if source_id not in present:
+                session.add(
+                    ContactIdentity(
+                        account_id=inbox.account_id, inbox_id=inbox.id, contact_id=contact.id, source_id=source_id
+                    )
+                )
+        await session.flush()
+        return contact
+
+
+contact = ContactService()

@@ -1,0 +1,48 @@
+"""Repositories hold every query. Built from a session, their methods take only domain arguments."""
+
+from __future__ import annotations
+
+from typing import Any, Generic, Self, TypeVar
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mostrador.kit.db.base import Base
+from mostrador.kit.tenancy import scoped
+
+M = TypeVar("M", bound=Base)
+
+
+class RepositoryBase(Generic[M]):
+    model: type[M]
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    @classmethod
+    def from_session(cls, session: AsyncSession) -> Self:
+        return cls(session)
+
+    def scoped_statement(self, account_id: int) -> Select[tuple[M]]:
+        return scoped(select(self.model), self.model, account_id)  # type: ignore[arg-type]
+
+    async def get(self, account_id: int, id: int) -> M | None:
+        statement = self.scoped_statement(account_id).where(self.model.id == id)  # type: ignore[attr-defined]
+        result = await self.session.execute(statement)
+        return result.scalar_one_or_none()
+
+    async def list(self, account_id: int, *, limit: int = 500) -> list[M]:
+        statement = self.scoped_statement(account_id).order_by(self.model.id).limit(limit)  # type: ignore[attr-defined]
+        return list((await self.session.execute(statement)).scalars())
+
+    async def add(self, obj: M, *, flush: bool = True) -> M:
+        self.session.add(obj)
+        if flush:
+            await self.session.flush()
+        return obj
+
+    async def one_or_none(self, statement: Select[tuple[M]]) -> M | None:
+        return (await self.session.execute(statement)).scalar_one_or_none()
+
+    async def all(self, statement: Select[Any]) -> list[M]:
+        return list((await self.session.execute(statement)).scalars())

@@ -1,0 +1,256 @@
+"""Inbound: record a customer's message and apply delivery statuses, idempotently."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mostrador.channels.base import ChannelCapabilities, InboundMessage, MessageType, StatusUpdate
+from mostrador.contacts.service import ChannelIdentity
+from mostrador.contacts.service import contact as contact_service
+from mostrador.conversations.service import conversation as conversation_service
+from mostrador.kit.db.upsert import insert_ignore
+from mostrador.kit.time import utc_now
+from mostrador.messages.repository import MessageRepository, MessageStatusEventRepository
+from mostrador.messages.status import DELIVERED_OR_BETTER, fold_statuses
+from mostrador.models import (
+    Attachment,
+    Conversation,
+    Direction,
+    Inbox,
+    Message,
+    MessageStatus,
+    MessageStatusEvent,
+    SenderKind,
+)
+from mostrador.realtime import RealtimeEvent, publish
+from mostrador.worker import enqueue
+
+MEDIA_TYPES = frozenset(
+    {MessageType.IMAGE, MessageType.AUDIO, MessageType.VIDEO, MessageType.DOCUMENT, MessageType.STICKER}
+)
+
+PREVIEW_ICONS: dict[str, str] = {
+    "image": "📷",
+    "audio": "🎤",
+    "video": "🎥",
+    "document": "📄",
+    "sticker": "💟",
+    "location": "📍",
+    "contacts": "👤",
+    "order": "🛒",
+    "reaction": "👍",
+    "unsupported": "⚠️",
+    "unknown": "⚠️",
+    "template": "📋",
+}
+
+
+def preview_text(message_type: str, text: str | None) -> str:
+    icon = PREVIEW_ICONS.get(message_type)
+    body = (text or "").strip().replace("\n", " ")
+    if icon and body:
+        return f"{icon} {body}"
+    return body or icon or ""
+
+
+STATUS_MAP: dict[str, MessageStatus] = {
+    "sent": MessageStatus.sent,
+    "delivered": MessageStatus.delivered,
+    "read": MessageStatus.read,
+    "played": MessageStatus.played,
+    "failed": MessageStatus.failed,
+}
+
+
+class InboundService:
+    async def record_message(
+        self, session: AsyncSession, inbox: Inbox, event: InboundMessage, capabilities: ChannelCapabilities
+    ) -> Message | None:
+        """Store one customer message; None when this wamid was already recorded."""
+        repository = MessageRepository.from_session(session)
+        if await repository.by_provider_id(inbox.account_id, inbox.id, event.provider_message_id) is not None:
+            return None
+        identity = ChannelIdentity(
+            wa_id=event.sender.wa_id or None,
+            bsuid=event.sender.user_id or None,
+            name=event.sender.profile_name or "",
+            username=event.sender.username,
+        )
+        contact = await contact_service.resolve_identity(session, inbox, identity)
+        conversation = await conversation_service.route_inbound(session, inbox, contact)
+        at = event.timestamp or utc_now()
+        reply_to = None
+        target_provider_id = event.reply_to_provider_id
+        if event.message_type is MessageType.REACTION:
+            target_provider_id = str(event.content.get("message_id") or "") or None
+        if target_provider_id:
+            reply_to = await repository.by_provider_id(inbox.account_id, inbox.id, target_provider_id)
+        content = dict(event.content)
+        if event.forwarded or event.frequently_forwarded:
+            content["forwarded"] = True
+            content["frequently_forwarded"] = event.frequently_forwarded
+        if event.referral:
+            content["referral"] = event.referral
+        if event.referred_product:
+            content["referred_product"] = event.referred_product
+        if event.errors:
+            content["errors"] = [
+                {"code": e.code, "title": e.title, "details": e.details or e.message} for e in event.errors
+            ]
+        message = Message(
+            account_id=inbox.account_id,
+            inbox_id=inbox.id,
+            conversation_id=conversation.id,
+            direction=Direction.inbound,
+            sender_kind=SenderKind.contact,
+            type=event.message_type.value,
+            text=event.text or "",
+            content=content,
+            reply_to_id=reply_to.id if reply_to else None,
+            reply_to_provider_id=target_provider_id,
+            provider_message_id=event.provider_message_id,
+            status=MessageStatus.received,
+            provider_timestamp=event.timestamp,
+        )
+        try:
+            async with session.begin_nested():
+                session.add(message)
+                await session.flush()
+        except IntegrityError:
+            return None  # recorded by a concurrent job between our check and our insert
+        if event.message_type in MEDIA_TYPES and content.get("media_id"):
+            attachment = Attachment(
+                account_id=inbox.account_id,
+                message_id=message.id,
+                kind=event.message_type.value,
+                provider_media_id=str(content["media_id"]),
+                mime_type=_str_or_none(content.get("mime_type")),
+                filename=_str_or_none(content.get("filename")),
+                sha256=_str_or_none(content.get("sha256")),
+            )
+            session.add(attachment)
+            await session.flush()
+            enqueue(session, "media.fetch", attachment.id)
+        if event.message_type not in (MessageType.REACTION, MessageType.SYSTEM):
+            conversation_service.note_customer_message(
+                conversation,
+                at=at,
+                preview=preview_text(message.type, message.text),
+                reply_window=capabilities.reply_window,
+            )
+        await session.flush()
+        self._announce(session, conversation, message)
+        return message
+
+    def _announce(self, session: AsyncSession, conversation: Conversation, message: Message) -> None:
+        publish(
+            session,
+            RealtimeEvent(
+                conversation.account_id,
+                "message.created",
+                {
+                    "conversation_id": conversation.id,
+                    "message_id": message.id,
+                    "inbox_id": conversation.inbox_id,
+                    "direction": message.direction.value,
+                },
+            ),
+        )
+
+    async def apply_status(self, session: AsyncSession, inbox: Inbox, update: StatusUpdate) -> Message | None:
+        """Record one status in the timeline and fold the message state; None if the wamid is unknown."""
+        status = STATUS_MAP.get(update.status.value)
+        if status is None:
+            return None
+        repository = MessageRepository.from_session(session)
+        message = await repository.by_provider_id(inbox.account_id, inbox.id, update.provider_message_id)
+        if message is None and update.biz_opaque_callback_data:
+            # Our send's answer was lost, but Meta accepted it: adopt the wamid instead of sending again.
+            message = await repository.by_idempotency_key(inbox.account_id, update.biz_opaque_callback_data)
+            if message is not None and message.provider_message_id is None:
+                message.provider_message_id = update.provider_message_id
+        if message is None:
+            return None
+        detail: dict[str, object] = {}
+        if update.errors:
+            detail["errors"] = [
+                {"code": e.code, "title": e.title, "details": e.details or e.message} for e in update.errors
+            ]
+        if update.pricing:
+            detail["pricing"] = update.pricing
+        if update.conversation:
+            detail["conversation"] = update.conversation
+        inserted = await insert_ignore(
+            session,
+            MessageStatusEvent.__table__,  # type: ignore[arg-type]
+            {
+                "account_id": message.account_id,
+                "message_id": message.id,
+                "status": status,
+                "occurred_at": update.timestamp or utc_now(),
+                "recorded_at": utc_now(),
+                "detail": detail,
+            },
+            ["message_id", "status"],
+        )
+        if inserted is None:
+            return message  # this (wamid, status) was already applied
+        timeline = await MessageStatusEventRepository.from_session(session).for_message(message.account_id, message.id)
+        self._fold(message, timeline)
+        await session.flush()
+        publish(
+            session,
+            RealtimeEvent(
+                message.account_id,
+                "message.status",
+                {"conversation_id": message.conversation_id, "message_id": message.id, "status": message.status.value},
+            ),
+        )
+        return message
+
+    def _fold(self, message: Message, timeline: Sequence[MessageStatusEvent]) -> None:
+        base = message.status if message.status in (MessageStatus.sending, MessageStatus.queued) else MessageStatus.sent
+        message.status = fold_statuses(base, [event.status for event in timeline])
+        if message.status is MessageStatus.failed:
+            failed = next(event for event in timeline if event.status is MessageStatus.failed)
+            errors = failed.detail.get("errors") or [{}]
+            first = errors[0] if isinstance(errors, list) and errors else {}
+            message.error_code = _int_or_none(first.get("code"))
+            message.error_title = _str_or_none(first.get("title"))
+            message.error_detail = _str_or_none(first.get("details"))
+        elif message.error_code is not None and message.status in DELIVERED_OR_BETTER:
+            message.error_code = message.error_title = message.error_detail = None
+        priced = [event for event in timeline if event.detail.get("pricing")]
+        if priced:
+            best = max(priced, key=lambda event: (_rank(event.status), event.status.value))
+            pricing = best.detail["pricing"]
+            message.pricing = dict(pricing) if isinstance(pricing, dict) else None
+        sent_times: list[datetime] = [e.occurred_at for e in timeline if e.status is MessageStatus.sent]
+        if sent_times and message.provider_timestamp is None:
+            message.provider_timestamp = min(sent_times)
+
+
+def _rank(status: MessageStatus) -> int:
+    order = [MessageStatus.failed, MessageStatus.sent, MessageStatus.delivered, MessageStatus.read, MessageStatus.played]
+    return order.index(status) if status in order else -1
+
+
+def _str_or_none(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _int_or_none(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
+inbound = InboundService()

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+
+from mostrador.kit.repository import RepositoryBase
+from mostrador.kit.tenancy import scoped
+from mostrador.models import Message, MessageStatusEvent
+
+
+class MessageRepository(RepositoryBase[Message]):
+    model = Message
+
+    async def by_provider_id(self, account_id: int, inbox_id: int, provider_message_id: str) -> Message | None:
+        statement = scoped(select(Message), Message, account_id).where(
+            Message.inbox_id == inbox_id, Message.provider_message_id == provider_message_id
+        )
+        return await self.one_or_none(statement)
+
+    async def by_idempotency_key(self, account_id: int, key: str) -> Message | None:
+        statement = scoped(select(Message), Message, account_id).where(Message.idempotency_key == key)
+        return await self.one_or_none(statement)
+
+    async def get_unscoped(self, message_id: int) -> Message | None:
+        """Jobs carry only ids; the row itself says which account it belongs to."""
+        return await self.one_or_none(select(Message).where(Message.id == message_id))
+
+
+class MessageStatusEventRepository(RepositoryBase[MessageStatusEvent]):
+    model = MessageStatusEvent
+
+    async def for_message(self, account_id: int, message_id: int) -> Sequence[MessageStatusEvent]:
+        statement = (
+            scoped(select(MessageStatusEvent), MessageStatusEvent, account_id)
+            .where(MessageStatusEvent.message_id == message_id)
+            .order_by(MessageStatusEvent.occurred_at, MessageStatusEvent.id)
+        )
+        return await self.all(statement)

@@ -1,0 +1,215 @@
+"""Outbound: every caller (UI, API, bots, broadcasts) sends through here. check_* refuses, do_* stores."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mostrador.channels.base import OutboundBody, TextBody
+from mostrador.conversations.service import conversation as conversation_service
+from mostrador.conversations.window import window_state
+from mostrador.exceptions import NotFound, Unprocessable
+from mostrador.inboxes.adapters import capabilities_for, render_outbound
+from mostrador.kit.time import utc_now
+from mostrador.message_templates.service import message_template as template_service
+from mostrador.messages.errors import ConsentRequired, OutsideServiceWindow
+from mostrador.messages.inbound import preview_text
+from mostrador.messages.repository import MessageRepository
+from mostrador.messages.schemas import TemplateParameters
+from mostrador.models import (
+    Contact,
+    Conversation,
+    Direction,
+    Inbox,
+    Message,
+    MessageStatus,
+    SenderKind,
+    User,
+)
+from mostrador.realtime import RealtimeEvent, publish
+from mostrador.worker import enqueue
+
+
+@dataclass(frozen=True)
+class Sender:
+    kind: SenderKind
+    user: User | None = None
+
+
+class MessageService:
+    def check_outbound(
+        self, inbox: Inbox, conversation: Conversation, contact: Contact, *, is_template: bool, category: str | None
+    ) -> None:
+        """The one place that decides whether a message may go out now."""
+        capabilities = capabilities_for(inbox.channel_kind)
+        if not is_template and not window_state(conversation, capabilities.reply_window).open:
+            raise OutsideServiceWindow(
+                "the 24-hour customer service window is closed: only an approved template can be sent; "
+                "send a template to reopen the conversation"
+            )
+        if is_template and category == "MARKETING" and contact.marketing_opt_out_at is not None:
+            raise ConsentRequired("this customer stopped marketing messages; send a utility template or wait")
+        if is_template and not capabilities.supports_templates:
+            raise Unprocessable("this channel has no templates", code="templates_unsupported")
+
+    async def send_text(
+        self,
+        session: AsyncSession,
+        inbox: Inbox,
+        conversation: Conversation,
+        contact: Contact,
+        sender: Sender,
+        text: str,
+        *,
+        reply_to_id: int | None = None,
+        preview_url: bool = False,
+    ) -> Message:
+        self.check_outbound(inbox, conversation, contact, is_template=False, category=None)
+        capabilities = capabilities_for(inbox.channel_kind)
+        if len(text) > capabilities.max_text_length:
+            raise Unprocessable(f"text longer than {capabilities.max_text_length} characters", code="text_too_long")
+        reply_to = await self._reply_target(session, conversation, reply_to_id)
+        body = TextBody(text=text, preview_url=preview_url or None)
+        return await self._queue(
+            session, inbox, conversation, sender, body, "text", text, reply_to=reply_to, extra={}
+        )
+
+    async def send_template(
+        self,
+        session: AsyncSession,
+        inbox: Inbox,
+        conversation: Conversation,
+        contact: Contact,
+        sender: Sender,
+        params: TemplateParameters,
+    ) -> Message:
+        rendered = await template_service.render(session, inbox, params)
+        self.check_outbound(inbox, conversation, contact, is_template=True, category=rendered.template.category)
+        extra = {"template": {"name": params.name, "language": params.language, "category": rendered.template.category}}
+        return await self._queue(session, inbox, conversation, sender, rendered.body, "template", rendered.text,
+                                 reply_to=None, extra=extra)
+
+    async def add_note(self, session: AsyncSession, conversation: Conversation, author: User, text: str) -> Message:
+        """A private note: stored and shown to agents, never sent to the customer."""
+        message = Message(
+            account_id=conversation.account_id,
+            inbox_id=conversation.inbox_id,
+            conversation_id=conversation.id,
+            direction=Direction.outbound,
+            sender_kind=SenderKind.agent,
+            sender_user_id=author.id,
+            type="note",
+            text=text,
+            is_private=True,
+            status=MessageStatus.sent,
+        )
+        session.add(message)
+        await session.flush()
+        self._announce(session, message)
+        return message
+
+    async def add_activity(self, session: AsyncSession, conversation: Conversation, text: str,
+                           actor: User | None = None) -> Message:
+        """An activity line ("Ana assigned this to Luis") in the conversation's history."""
+        message = Message(
+            account_id=conversation.account_id,
+            inbox_id=conversation.inbox_id,
+            conversation_id=conversation.id,
+            direction=Direction.outbound,
+            sender_kind=SenderKind.system,
+            sender_user_id=actor.id if actor else None,
+            type="activity",
+            text=text,
+            is_private=True,
+            status=MessageStatus.sent,
+        )
+        session.add(message)
+        await session.flush()
+        self._announce(session, message)
+        return message
+
+    async def resend(self, session: AsyncSession, inbox: Inbox, conversation: Conversation, contact: Contact,
+                     message: Message) -> Message:
+        """A failed message goes out again as a new attempt of the same row (same idempotency key)."""
+        if message.status is not MessageStatus.failed:
+            raise Unprocessable("only failed messages can be resent", code="not_failed")
+        self.check_outbound(inbox, conversation, contact, is_template=message.type == "template",
+                            category=str(message.content.get("template", {}).get("category") or "") or None)
+        message.status = MessageStatus.queued
+        message.error_code = message.error_title = message.error_detail = None
+        message.next_attempt_at = utc_now()
+        message.provider_message_id = None
+        message.idempotency_key = uuid.uuid4().hex
+        await session.flush()
+        enqueue(session, "messages.deliver", message.id)
+        self._announce(session, message, event="message.status")
+        return message
+
+    async def _reply_target(self, session: AsyncSession, conversation: Conversation, message_id: int | None) -> Message | None:
+        if message_id is None:
+            return None
+        target = await MessageRepository.from_session(session).get(conversation.account_id, message_id)
+        if target is None or target.conversation_id != conversation.id:
+            raise NotFound(f"message {message_id} is not in this conversation", code="reply_target_not_found")
+        return target
+
+    async def _queue(
+        self,
+        session: AsyncSession,
+        inbox: Inbox,
+        conversation: Conversation,
+        sender: Sender,
+        body: OutboundBody,
+        message_type: str,
+        text: str,
+        *,
+        reply_to: Message | None,
+        extra: dict[str, object],
+    ) -> Message:
+        provider_payload = render_outbound(inbox, body)
+        now = utc_now()
+        message = Message(
+            account_id=conversation.account_id,
+            inbox_id=inbox.id,
+            conversation_id=conversation.id,
+            direction=Direction.outbound,
+            sender_kind=sender.kind,
+            sender_user_id=sender.user.id if sender.user else None,
+            type=message_type,
+            text=text,
+            content={**extra, "provider_payload": provider_payload},
+            reply_to_id=reply_to.id if reply_to else None,
+            reply_to_provider_id=reply_to.provider_message_id if reply_to else None,
+            idempotency_key=uuid.uuid4().hex,
+            status=MessageStatus.queued,
+            next_attempt_at=now,
+        )
+        session.add(message)
+        conversation_service.note_outbound_message(conversation, at=now, preview=preview_text(message_type, text))
+        if sender.kind is SenderKind.agent:
+            conversation.unread_count = 0
+        await session.flush()
+        enqueue(session, "messages.deliver", message.id)
+        self._announce(session, message)
+        return message
+
+    def _announce(self, session: AsyncSession, message: Message, event: str = "message.created") -> None:
+        publish(
+            session,
+            RealtimeEvent(
+                message.account_id,
+                event,
+                {
+                    "conversation_id": message.conversation_id,
+                    "message_id": message.id,
+                    "inbox_id": message.inbox_id,
+                    "direction": message.direction.value,
+                    "status": message.status.value,
+                },
+            ),
+        )
+
+
+message = MessageService()

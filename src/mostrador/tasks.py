@@ -1,0 +1,16 @@
+"""Imports every module that defines actors, so both runners know all of them."""
+
+from __future__ import annotations
+
+import importlib
+
+TASK_MODULES: tuple[str, ...] = (
+    "mostrador.webhooks.tasks",
+    "mostrador.messages.tasks",
+    "mostrador.media.tasks",
+)
+
+
+def import_all_tasks() -> None:
+    for module in TASK_MODULES:
+        importlib.import_module(module)

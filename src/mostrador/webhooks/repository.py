@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+
+from mostrador.kit.db.upsert import insert_ignore
+from mostrador.kit.repository import RepositoryBase
+from mostrador.kit.time import utc_now
+from mostrador.models import ChannelKind, WebhookEvent, WebhookEventState
+
+
+class WebhookEventRepository(RepositoryBase[WebhookEvent]):
+    model = WebhookEvent
+
+    async def insert_if_new(self, kind: ChannelKind, provider_key: str, body: str) -> int | None:
+        return await insert_ignore(
+            self.session,
+            WebhookEvent.__table__,  # type: ignore[arg-type]
+            {
+                "channel_kind": kind,
+                "provider_key": provider_key,
+                "body": body,
+                "state": WebhookEventState.received,
+                "attempts": 0,
+                "event_count": 0,
+                "received_at": utc_now(),
+            },
+            ["channel_kind", "provider_key"],
+        )
+
+    async def get_for_update(self, event_id: int) -> WebhookEvent | None:
+        return await self.one_or_none(select(WebhookEvent).where(WebhookEvent.id == event_id).with_for_update())
+
+    async def waiting_since(self, before: datetime, limit: int = 500) -> Sequence[int]:
+        statement = (
+            select(WebhookEvent.id)
+            .where(WebhookEvent.state == WebhookEventState.received, WebhookEvent.received_at < before)
+            .order_by(WebhookEvent.id)
+            .limit(limit)
+        )
+        return list((await self.session.execute(statement)).scalars())
+
+    async def ids_for_replay(self, since: datetime | None, states: Sequence[WebhookEventState]) -> list[int]:
+        statement = select(WebhookEvent.id).where(WebhookEvent.state.in_(list(states))).order_by(WebhookEvent.id)
+        if since is not None:
+            statement = statement.where(WebhookEvent.received_at >= since)
+        return list((await self.session.execute(statement)).scalars())

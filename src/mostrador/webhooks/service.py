@@ -1,0 +1,312 @@
+"""Webhook intake: store first (idempotent on the body's hash), then process every event in a job."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mostrador.channels.base import (
+    AccountEvent,
+    InboundEvent,
+    InboundMessage,
+    PreferenceValue,
+    ProviderErrorEvent,
+    StatusUpdate,
+    TemplateStatusUpdate,
+    UserPreferenceUpdate,
+    WebhookShapeError,
+)
+from mostrador.channels.whatsapp.parse import parse_webhook
+from mostrador.inboxes.adapters import capabilities_for
+from mostrador.inboxes.service import inbox as inbox_service
+from mostrador.kit.time import utc_now
+from mostrador.logging import get_logger
+from mostrador.messages.inbound import inbound
+from mostrador.models import (
+    AuditEvent,
+    ChannelKind,
+    Inbox,
+    MessageTemplate,
+    WebhookEvent,
+    WebhookEventState,
+)
+from mostrador.runtime import Runtime
+from mostrador.contacts.repository import ContactRepository
+from mostrador.webhooks.repository import WebhookEventRepository
+from mostrador.worker import enqueue
+from mostrador.worker.registry import backoff_seconds
+
+log = get_logger(__name__)
+
+# A status can outrun the commit of the send that produced its wamid; give that send time to land.
+UNKNOWN_STATUS_RETRIES = 3
+MAX_ATTEMPTS = 8
+
+
+class _StatusesAhead(Exception):
+    pass
+
+
+@dataclass
+class ProcessReport:
+    events: int = 0
+    messages: int = 0
+    duplicates: int = 0
+    statuses: int = 0
+    unknown_statuses: int = 0
+    unroutable: int = 0
+    other: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+class WebhookIntake:
+    async def store(self, runtime: Runtime, kind: ChannelKind, body: bytes) -> bool:
+        """Commit the raw body and ring the processor; False when this exact body was stored before."""
+        key = hashlib.sha256(body).hexdigest()
+        async with runtime.unit_of_work() as session:
+            event_id = await WebhookEventRepository.from_session(session).insert_if_new(
+                kind, key, body.decode("utf-8", errors="replace")
+            )
+            if event_id is not None:
+                enqueue(session, "webhooks.process", event_id)
+        return event_id is not None
+
+    async def process(self, session: AsyncSession, event_id: int) -> ProcessReport | None:
+        """Apply every event of a stored body. Failures are recorded on the row and retried with backoff."""
+        repository = WebhookEventRepository.from_session(session)
+        row = await repository.get_for_update(event_id)
+        if row is None or row.state in (WebhookEventState.handled, WebhookEventState.failed):
+            return None
+        row.attempts += 1
+        await session.flush()
+        try:
+            async with session.begin_nested():
+                return await self._process_row(session, row)
+        except _StatusesAhead as ahead:
+            row.last_error = str(ahead)
+            enqueue(session, "webhooks.process", row.id, delay_s=2.0 * row.attempts)
+        except Exception as error:
+            log.warning("webhook.process_failed", event_id=row.id, attempt=row.attempts, error=repr(error))
+            row.last_error = f"{type(error).__name__}: {error}"[:2000]
+            if row.attempts >= MAX_ATTEMPTS:
+                row.state = WebhookEventState.failed
+                row.handled_at = utc_now()
+            else:
+                enqueue(session, "webhooks.process", row.id, delay_s=backoff_seconds(row.attempts))
+        return None
+
+    async def _process_row(self, session: AsyncSession, row: WebhookEvent) -> ProcessReport:
+        try:
+            events = parse_webhook(json.loads(row.body))
+        except (WebhookShapeError, json.JSONDecodeError) as error:
+            row.state = WebhookEventState.failed
+            row.last_error = f"unrecognised shape: {error}"
+            row.handled_at = utc_now()
+            return ProcessReport(notes=[row.last_error])
+        report = ProcessReport(events=len(events))
+        router = _InboxRouter(session)
+        for event in events:
+            await self._apply(session, router, row, event, report)
+        if report.unknown_statuses:
+            if row.attempts <= UNKNOWN_STATUS_RETRIES:
+                raise _StatusesAhead(f"{report.unknown_statuses} statuses for messages not known yet")
+            report.notes.append(f"{report.unknown_statuses} statuses for messages not sent by Mostrador")
+        row.event_count = report.events
+        all_unroutable = report.unroutable > 0 and report.unroutable == report.events
+        row.state = WebhookEventState.unroutable if all_unroutable else WebhookEventState.handled
+        row.last_error = "; ".join(report.notes)[:2000] or None
+        row.handled_at = utc_now()
+        return report
+
+    async def _apply(
+        self, session: AsyncSession, router: _InboxRouter, row: WebhookEvent, event: InboundEvent, report: ProcessReport
+    ) -> None:
+        if isinstance(event, InboundMessage | StatusUpdate):
+            inbox = await router.by_phone_number_id(event.channel_account_id)
+            if inbox is None:
+                report.unroutable += 1
+                report.notes.append(f"no inbox for phone_number_id {event.channel_account_id}")
+                return
+            row.account_id = inbox.account_id
+            if isinstance(event, InboundMessage):
+                recorded = await inbound.record_message(session, inbox, event, capabilities_for(inbox.channel_kind))
+                if recorded is None:
+                    report.duplicates += 1
+                else:
+                    report.messages += 1
+            else:
+                applied = await inbound.apply_status(session, inbox, event)
+                if applied is None:
+                    report.unknown_statuses += 1
+                else:
+                    report.statuses += 1
+            return
+        report.other += 1
+        if isinstance(event, TemplateStatusUpdate):
+            await self._apply_template(session, router, event, report)
+        elif isinstance(event, UserPreferenceUpdate):
+            await self._apply_preference(session, router, event, report)
+        elif isinstance(event, AccountEvent):
+            await self._apply_account(session, router, event, report)
+        elif isinstance(event, ProviderErrorEvent):
+            inboxes = await router.for_event(event.channel_account_id, event.account_id)
+            for inbox in inboxes:
+                session.add(
+                    AuditEvent(
+                        account_id=inbox.account_id,
+                        action="whatsapp.webhook_error",
+                        subject_type="inbox",
+                        subject_id=inbox.id,
+                        data={"code": event.error.code, "title": event.error.title, "details": event.error.details},
+                    )
+                )
+            report.notes.append(f"provider error {event.error.code}: {event.error.title}")
+
+    async def _apply_template(
+        self, session: AsyncSession, router: _InboxRouter, event: TemplateStatusUpdate, report: ProcessReport
+    ) -> None:
+        inboxes = await router.for_event(None, event.account_id)
+        if not inboxes:
+            report.notes.append(f"template update for unknown business account {event.account_id}")
+            return
+        for inbox in inboxes:
+            template = (
+                await session.execute(
+                    select(MessageTemplate).where(
+                        MessageTemplate.inbox_id == inbox.id,
+                        MessageTemplate.provider_template_id == event.template_id,
+                    )
+                )
+            ).scalar_one_or_none()
+            if template is None and event.template_name and event.language:
+                template = (
+                    await session.execute(
+                        select(MessageTemplate).where(
+                            MessageTemplate.inbox_id == inbox.id,
+                            MessageTemplate.name == event.template_name,
+                            MessageTemplate.language == event.language,
+                        )
+                    )
+                ).scalar_one_or_none()
+            if template is None:
+                if not (event.template_name and event.language):
+                    continue
+                template = MessageTemplate(
+                    account_id=inbox.account_id,
+                    inbox_id=inbox.id,
+                    name=event.template_name,
+                    language=event.language,
+                    provider_template_id=event.template_id,
+                )
+                session.add(template)
+            template.provider_template_id = event.template_id
+            if event.event:
+                template.status = event.event.upper()
+                if event.event.upper() == "REJECTED":
+                    template.rejected_reason = event.reason
+            if event.new_quality_score:
+                template.quality = event.new_quality_score
+            if event.new_category or event.category:
+                template.category = (event.new_category or event.category or template.category).upper()
+            components = event.value.get("components") if isinstance(event.value, dict) else None
+            if event.field == "message_template_components_update" and isinstance(components, list):
+                template.components = components
+            await session.flush()
+
+    async def _apply_preference(
+        self, session: AsyncSession, router: _InboxRouter, event: UserPreferenceUpdate, report: ProcessReport
+    ) -> None:
+        if event.value not in (PreferenceValue.STOP, PreferenceValue.RESUME):
+            return
+        inboxes = await router.for_event(event.channel_account_id, event.account_id)
+        account_ids = {inbox.account_id for inbox in inboxes}
+        if not account_ids:
+            report.notes.append("user_preferences for an unknown number")
+            return
+        contacts = ContactRepository.from_session(session)
+        for account_id in account_ids:
+            for found in await contacts.matching_whatsapp_ids(account_id, event.wa_id, event.user_id):
+                found.marketing_opt_out_at = (event.timestamp or utc_now()) if event.value is PreferenceValue.STOP else None
+        await session.flush()
+
+    async def _apply_account(
+        self, session: AsyncSession, router: _InboxRouter, event: AccountEvent, report: ProcessReport
+    ) -> None:
+        value = event.value if isinstance(event.value, dict) else {}
+        inboxes = await router.for_event(event.channel_account_id, event.account_id)
+        display = str(value.get("display_phone_number") or "")
+        if display:
+            inboxes = [i for i in inboxes if _digits(i.display_phone_number) == _digits(display)] or inboxes
+        for inbox in inboxes:
+            if event.field == "phone_number_quality_update":
+                inbox.messaging_limit = _str(value.get("current_limit")) or inbox.messaging_limit
+                inbox.quality_rating = _str(value.get("event")) or inbox.quality_rating
+            elif event.field == "account_update":
+                description = _str(value.get("event")) or ""
+                info = value.get("ban_info") or value.get("violation_info") or value.get("restriction_info")
+                if info:
+                    description = f"{description}: {json.dumps(info, ensure_ascii=False)[:150]}"
+                inbox.account_status = description or inbox.account_status
+            session.add(
+                AuditEvent(
+                    account_id=inbox.account_id,
+                    action=f"whatsapp.{event.field}",
+                    subject_type="inbox",
+                    subject_id=inbox.id,
+                    data=value,
+                )
+            )
+        if not inboxes:
+            report.notes.append(f"{event.field} for an unknown business account {event.account_id}")
+        await session.flush()
+
+    async def sweep(self, session: AsyncSession, stale_before: datetime) -> int:
+        ids = await WebhookEventRepository.from_session(session).waiting_since(stale_before)
+        for event_id in ids:
+            enqueue(session, "webhooks.process", event_id)
+        return len(ids)
+
+
+class _InboxRouter:
+    """Per-job cache of webhook routing lookups (many events of one body share an inbox)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        self._by_phone: dict[str, Inbox | None] = {}
+        self._by_business: dict[str, list[Inbox]] = {}
+
+    async def by_phone_number_id(self, phone_number_id: str) -> Inbox | None:
+        if phone_number_id not in self._by_phone:
+            self._by_phone[phone_number_id] = await inbox_service.route(
+                self._session, ChannelKind.WHATSAPP, phone_number_id
+            )
+        return self._by_phone[phone_number_id]
+
+    async def for_event(self, phone_number_id: str | None, business_account_id: str | None) -> list[Inbox]:
+        if phone_number_id:
+            found = await self.by_phone_number_id(phone_number_id)
+            if found is not None:
+                return [found]
+        if not business_account_id:
+            return []
+        if business_account_id not in self._by_business:
+            self._by_business[business_account_id] = await inbox_service.by_business_account(
+                self._session, business_account_id
+            )
+        return self._by_business[business_account_id]
+
+
+def _digits(value: str) -> str:
+    return "".join(ch for ch in value if ch.isdigit())
+
+
+def _str(value: object) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+webhook_intake = WebhookIntake()

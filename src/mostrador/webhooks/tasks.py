@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mostrador.webhooks.service import webhook_intake
+from mostrador.worker import JobContext, Queue, actor
+from mostrador.worker.sweeper import sweep
+
+
+@actor("webhooks.process", queue=Queue.inbound, max_retries=2)
+async def process_webhook_event(ctx: JobContext, event_id: int) -> None:
+    # Retries are scheduled by the service itself, recorded on the row, so they survive restarts.
+    await webhook_intake.process(ctx.session, int(event_id))
+
+
+@sweep("webhooks")
+async def sweep_webhook_events(session: AsyncSession, stale_before: datetime) -> int:
+    return await webhook_intake.sweep(session, stale_before)

@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Queue(StrEnum):
+    """Live customer traffic never waits behind bulk work: lower priority number runs first."""
+
+    inbound = "inbound"
+    agent = "agent"
+    bulk = "bulk"
+    housekeeping = "housekeeping"
+
+    @property
+    def priority(self) -> int:
+        return {"inbound": 0, "agent": 10, "bulk": 50, "housekeeping": 90}[self.value]

@@ -1,0 +1,66 @@
+"""Actors: ``@actor("domain.verb")`` on ``async def fn(ctx, *args)``. Each job runs in its own unit of work."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mostrador.worker.queues import Queue
+
+if TYPE_CHECKING:
+    from mostrador.runtime import Runtime
+
+JobArg = int | str | None
+
+
+@dataclass(frozen=True)
+class JobContext:
+    runtime: Runtime
+    session: AsyncSession
+    attempt: int
+
+
+ActorFn = Callable[..., Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class ActorDef:
+    name: str
+    fn: ActorFn
+    queue: Queue
+    max_retries: int
+
+
+class RetryLater(Exception):
+    """Raised by an actor to be run again after ``defer_seconds`` (counts as an attempt)."""
+
+    def __init__(self, defer_seconds: float, reason: str = "") -> None:
+        super().__init__(reason or f"retry in {defer_seconds:.1f}s")
+        self.defer_seconds = defer_seconds
+
+
+ACTORS: dict[str, ActorDef] = {}
+
+
+def actor(name: str, *, queue: Queue = Queue.agent, max_retries: int = 8) -> Callable[[ActorFn], ActorFn]:
+    def register(fn: ActorFn) -> ActorFn:
+        if name in ACTORS and ACTORS[name].fn is not fn:
+            raise RuntimeError(f"actor {name!r} is defined twice")
+        ACTORS[name] = ActorDef(name=name, fn=fn, queue=queue, max_retries=max_retries)
+        return fn
+
+    return register
+
+
+def get_actor(name: str) -> ActorDef:
+    try:
+        return ACTORS[name]
+    except KeyError:
+        raise LookupError(f"unknown actor {name!r}; is its tasks module imported?") from None
+
+
+def backoff_seconds(attempt: int, *, base: float = 1.0, cap: float = 300.0) -> float:
+    return float(min(cap, base * (2 ** max(0, attempt - 1))))
