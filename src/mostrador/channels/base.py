@@ -288,12 +288,7 @@ class ProviderErrorEvent:
 
 
 InboundEvent: TypeAlias = (
-    InboundMessage
-    | StatusUpdate
-    | TemplateStatusUpdate
-    | AccountEvent
-    | UserPreferenceUpdate
-    | ProviderErrorEvent
+    InboundMessage | StatusUpdate | TemplateStatusUpdate | AccountEvent | UserPreferenceUpdate | ProviderErrorEvent
 )
 
 

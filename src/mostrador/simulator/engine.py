@@ -29,6 +29,7 @@ from .state import (
     StatusEvent,
     Template,
     make_bsuid,
+    make_parent_bsuid,
 )
 from .templates import (
     HELLO_WORLD_COMPONENTS,
@@ -243,6 +244,7 @@ class Simulator:
                 wa_id=wa_id,
                 name=name or f"Cliente {wa_id[-4:]}",
                 user_id=make_bsuid(wa_id, waba),
+                parent_user_id=make_parent_bsuid(wa_id),
                 username=username,
                 created_at=self.clock.now(),
             )
@@ -261,6 +263,7 @@ class Simulator:
             wa_id=user.wa_id,
             user_id=user.user_id,
             name=user.name,
+            parent_user_id=user.parent_user_id,
             username=user.username,
             country_code=user.user_id.split(".", 1)[0],
         )

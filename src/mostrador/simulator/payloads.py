@@ -28,14 +28,23 @@ def metadata(display_phone_number: str, phone_number_id: str) -> JSON:
 
 
 def contact(
-    *, wa_id: str, user_id: str, name: str | None, username: str | None = None, country_code: str | None = None
+    *,
+    wa_id: str,
+    user_id: str,
+    name: str | None,
+    parent_user_id: str | None = None,
+    username: str | None = None,
+    country_code: str | None = None,
 ) -> JSON:
     profile: JSON = {"name": name or ""}
     if username:
         profile["username"] = username
         if country_code:
             profile["country_code"] = country_code
-    return {"profile": profile, "wa_id": wa_id, "user_id": user_id}
+    out: JSON = {"profile": profile, "wa_id": wa_id, "user_id": user_id}
+    if parent_user_id:
+        out["parent_user_id"] = parent_user_id
+    return out
 
 
 def messages_change(

@@ -84,11 +84,19 @@ def make_bsuid(wa_id: str, waba_id: str) -> str:
     return f"{country_of(wa_id)}.{digits}"
 
 
+def make_parent_bsuid(wa_id: str) -> str:
+    """The parent (portfolio-level) business-scoped user id, like ``US.ENT.11815799212886844830``."""
+    digest = hashlib.sha256(f"portfolio:{wa_id}".encode()).digest()
+    digits = str(int.from_bytes(digest[:9], "big")).rjust(20, "0")[:20]
+    return f"{country_of(wa_id)}.ENT.{digits}"
+
+
 @dataclass
 class SimUser:
     wa_id: str
     name: str
     user_id: str
+    parent_user_id: str = ""
     username: str | None = None
     created_at: float = 0.0
     last_inbound: dict[str, float] = dc_field(default_factory=dict)  # phone_number_id -> time of last message
@@ -107,6 +115,7 @@ class SimUser:
             "wa_id": self.wa_id,
             "name": self.name,
             "user_id": self.user_id,
+            "parent_user_id": self.parent_user_id,
             "username": self.username,
             "marketing_opt_out": self.marketing_opt_out,
             "last_inbound": dict(self.last_inbound),

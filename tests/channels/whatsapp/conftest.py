@@ -51,3 +51,8 @@ def webhook_payloads() -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def send_request_names() -> list[str]:
     return fixture_names("send_", "_request.json")
+
+
+@pytest.fixture(scope="session")
+def wa_fixtures_dir() -> Path:
+    return fixtures_dir()

@@ -119,6 +119,40 @@ def set_in(obj: Any, path: str, value: Any) -> None:
         obj[last] = value
 
 
+CONTACT_CARDS = [
+    {
+        "addresses": [
+            {
+                "street": "<ADDRESS_STREET>",
+                "city": "<ADDRESS_CITY>",
+                "state": "<ADDRESS_STATE>",
+                "zip": "<ADDRESS_ZIP>",
+                "country": "<ADDRESS_COUNTRY>",
+                "country_code": "<ADDRESS_COUNTRY_CODE>",
+                "type": "<HOME|WORK>",
+            }
+        ],
+        "birthday": "<CONTACT_BIRTHDAY>",
+        "emails": [{"email": "<CONTACT_EMAIL>", "type": "<WORK|HOME>"}],
+        "name": {
+            "formatted_name": "<CONTACT_FORMATTED_NAME>",
+            "first_name": "<CONTACT_FIRST_NAME>",
+            "last_name": "<CONTACT_LAST_NAME>",
+            "middle_name": "<CONTACT_MIDDLE_NAME>",
+            "suffix": "<CONTACT_SUFFIX>",
+            "prefix": "<CONTACT_PREFIX>",
+        },
+        "org": {
+            "company": "<CONTACT_ORG_COMPANY>",
+            "department": "<CONTACT_ORG_DEPARTMENT>",
+            "title": "<CONTACT_ORG_TITLE>",
+        },
+        "phones": [{"phone": "<CONTACT_PHONE>", "wa_id": "<CONTACT_WA_ID>", "type": "<HOME|WORK>"}],
+        "urls": [{"url": "<CONTACT_URL>", "type": "<HOME|WORK>"}],
+    }
+]
+
+
 Call = Callable[[GraphClient], Awaitable[SendResult]]
 
 # fixture → (the equivalent client call, placeholder values in the fixture to replace with ours).
@@ -182,10 +216,18 @@ SEND_CASES: dict[str, tuple[Call, dict[str, Any]]] = {
             "<List Body Message>",
             "Send",
             [
-                ListSection("<List Category Item>", [ListRow("a1", "<Item Title>", "<Item Description>")] * 1
-                            + [ListRow("a2", "<Item Title>", "<Item Description>")]),
-                ListSection("<List Item>", [ListRow("b1", "<Item Title>", "<Item Description>"),
-                                            ListRow("b2", "<Item Title>", "<Item Description>")]),
+                ListSection(
+                    "<List Category Item>",
+                    [ListRow("a1", "<Item Title>", "<Item Description>")] * 1
+                    + [ListRow("a2", "<Item Title>", "<Item Description>")],
+                ),
+                ListSection(
+                    "<List Item>",
+                    [
+                        ListRow("b1", "<Item Title>", "<Item Description>"),
+                        ListRow("b2", "<Item Title>", "<Item Description>"),
+                    ],
+                ),
             ],
             header="<Header List Message>",
             footer="<Footer Message>",
@@ -258,39 +300,6 @@ SEND_CASES: dict[str, tuple[Call, dict[str, Any]]] = {
         {"template.components.1.index": "0", "template.components.2.index": "1"},
     ),
 }
-
-CONTACT_CARDS = [
-    {
-        "addresses": [
-            {
-                "street": "<ADDRESS_STREET>",
-                "city": "<ADDRESS_CITY>",
-                "state": "<ADDRESS_STATE>",
-                "zip": "<ADDRESS_ZIP>",
-                "country": "<ADDRESS_COUNTRY>",
-                "country_code": "<ADDRESS_COUNTRY_CODE>",
-                "type": "<HOME|WORK>",
-            }
-        ],
-        "birthday": "<CONTACT_BIRTHDAY>",
-        "emails": [{"email": "<CONTACT_EMAIL>", "type": "<WORK|HOME>"}],
-        "name": {
-            "formatted_name": "<CONTACT_FORMATTED_NAME>",
-            "first_name": "<CONTACT_FIRST_NAME>",
-            "last_name": "<CONTACT_LAST_NAME>",
-            "middle_name": "<CONTACT_MIDDLE_NAME>",
-            "suffix": "<CONTACT_SUFFIX>",
-            "prefix": "<CONTACT_PREFIX>",
-        },
-        "org": {
-            "company": "<CONTACT_ORG_COMPANY>",
-            "department": "<CONTACT_ORG_DEPARTMENT>",
-            "title": "<CONTACT_ORG_TITLE>",
-        },
-        "phones": [{"phone": "<CONTACT_PHONE>", "wa_id": "<CONTACT_WA_ID>", "type": "<HOME|WORK>"}],
-        "urls": [{"url": "<CONTACT_URL>", "type": "<HOME|WORK>"}],
-    }
-]
 
 
 def normalize_fixture(fixture: dict[str, Any], patches: dict[str, Any]) -> dict[str, Any]:
@@ -371,9 +380,7 @@ class TestSendOptions:
         await client.send_cta_url(TO, "Mirá", "Ver", "https://example.com", header="Pedido")
         assert recorder.last_json["interactive"]["header"] == {"type": "text", "text": "Pedido"}
 
-    async def test_raw_mapping_template_component_passes_through(
-        self, client: GraphClient, recorder: Recorder
-    ) -> None:
+    async def test_raw_mapping_template_component_passes_through(self, client: GraphClient, recorder: Recorder) -> None:
         raw = {"type": "button", "sub_type": "url", "index": "0", "parameters": [{"type": "text", "text": "abc"}]}
         await client.send_template(TO, "promo", "es_AR", [raw])
         assert recorder.last_json["template"]["components"] == [raw]
@@ -459,8 +466,12 @@ class TestHttpErrors:
         assert exc.value.code == 130429
         assert exc.value.title == "Rate limit hit"
 
-    async def test_expired_token_is_permanent_auth(self, load_fixture: Any, client: GraphClient, recorder: Recorder) -> None:
-        recorder.responses.append(httpx.Response(401, json={"error": load_fixture("error_190_expired_token_object.json")}))
+    async def test_expired_token_is_permanent_auth(
+        self, load_fixture: Any, client: GraphClient, recorder: Recorder
+    ) -> None:
+        recorder.responses.append(
+            httpx.Response(401, json={"error": load_fixture("error_190_expired_token_object.json")})
+        )
         with pytest.raises(ChannelPermanentError) as exc:
             await client.send_text(TO, "hola")
         assert (exc.value.code, exc.value.subcode, exc.value.category) == (190, 463, ErrorCategory.AUTH)
@@ -524,14 +535,14 @@ class TestLocalValidation:
                 TO, "b", "Ver", [ListSection(f"s{i}", [ListRow(str(i), "t")]) for i in range(11)]
             ),
             lambda c: c.send_interactive_list(TO, "b", "Ver", [ListSection(None, [ListRow("1", "t" * 25)])]),
-            lambda c: c.send_interactive_list(
-                TO, "b", "Ver", [ListSection(None, [ListRow("1", "t", "d" * 73)])]
-            ),
+            lambda c: c.send_interactive_list(TO, "b", "Ver", [ListSection(None, [ListRow("1", "t", "d" * 73)])]),
             lambda c: c.send_interactive_list(TO, "b", "Ver", [ListSection("s" * 25, [ListRow("1", "t")])]),
             lambda c: c.send_interactive_list(
                 TO, "b", "Ver", [ListSection(None, [ListRow("1", "t")]), ListSection("B", [ListRow("2", "t")])]
             ),
-            lambda c: c.send_interactive_list(TO, "b", "Ver", [ListSection("A", [ListRow("1", "t"), ListRow("1", "u")])]),
+            lambda c: c.send_interactive_list(
+                TO, "b", "Ver", [ListSection("A", [ListRow("1", "t"), ListRow("1", "u")])]
+            ),
             lambda c: c.send_cta_url(TO, "b", "d" * 21, "https://e.com"),
             lambda c: c.send_cta_url(TO, "b", "Ver", "javascript:alert(1)"),
             lambda c: c.send_location_request(TO, ""),
@@ -614,9 +625,7 @@ class TestMedia:
         ("content", "mime"),
         [(b"", "image/jpeg"), (b"x", "application/x-msdownload"), (b"x" * (5 * 1024 * 1024 + 1), "image/png")],
     )
-    async def test_upload_validation(
-        self, content: bytes, mime: str, client: GraphClient, recorder: Recorder
-    ) -> None:
+    async def test_upload_validation(self, content: bytes, mime: str, client: GraphClient, recorder: Recorder) -> None:
         with pytest.raises(ChannelPermanentError):
             await client.upload_media(content, mime, "f")
         assert recorder.requests == []
@@ -645,8 +654,10 @@ class TestMedia:
         assert lookup.method == "GET" and lookup.url.path == "/v26.0/2621233374848975"
         assert str(download.url) == info["url"]
         assert str(redirected.url) == "https://cdn.example.test/blob"
-        for req in (lookup, download, redirected):
+        for req in (lookup, download):
             assert req.headers["authorization"] == f"Bearer {TOKEN}"
+        # httpx drops the token when a redirect leaves the origin: it never leaks to another host
+        assert "authorization" not in redirected.headers
         assert await client.delete_media("2621233374848975", phone_number_id=PHONE_ID) is True
         delete = recorder.requests[-1]
         assert delete.method == "DELETE"
@@ -655,7 +666,12 @@ class TestMedia:
     async def test_get_media_url_fixture(self, load_fixture: Any, client: GraphClient, recorder: Recorder) -> None:
         recorder.responses.append(httpx.Response(200, json=load_fixture("media_get_url_response.json")))
         info = await client.get_media_url("2621233374848975")
-        assert (info.url, info.mime_type, info.file_size, info.id) == ("<URL>", "image/jpeg", 303833, "2621233374848975")
+        assert (info.url, info.mime_type, info.file_size, info.id) == (
+            "<URL>",
+            "image/jpeg",
+            303833,
+            "2621233374848975",
+        )
 
     async def test_sha256_mismatch_is_retriable(self, client: GraphClient, recorder: Recorder) -> None:
         recorder.responses += [
@@ -685,7 +701,10 @@ class TestMedia:
 class TestConstruction:
     async def test_api_version_and_base_url_normalised(self, recorder: Recorder) -> None:
         async with GraphClient(
-            "https://proxy.example.test/wa/", "23.0", "tok", transport=httpx.MockTransport(recorder),
+            "https://proxy.example.test/wa/",
+            "23.0",
+            "tok",
+            transport=httpx.MockTransport(recorder),
             phone_number_id="1",
         ) as c:
             await c.send_text(TO, "hola")

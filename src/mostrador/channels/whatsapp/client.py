@@ -185,9 +185,7 @@ class GraphClient:
         biz_opaque_callback_data: str | None = None,
         phone_number_id: str | None = None,
     ) -> SendResult:
-        payload = build_message_payload(
-            to, body, reply_to=reply_to, biz_opaque_callback_data=biz_opaque_callback_data
-        )
+        payload = build_message_payload(to, body, reply_to=reply_to, biz_opaque_callback_data=biz_opaque_callback_data)
         answer = await self.request("POST", f"{self._phone(phone_number_id)}/messages", json=payload)
         return self._send_result(answer)
 
@@ -247,9 +245,7 @@ class GraphClient:
         except ValueError:
             raise validation_error(f"unknown media kind {kind!r}") from None
         body = MediaBody(media_kind, media_id=media_id, link=link, caption=caption, filename=filename)
-        return await self.send_body(
-            to, body, reply_to=reply_to, biz_opaque_callback_data=biz_opaque_callback_data
-        )
+        return await self.send_body(to, body, reply_to=reply_to, biz_opaque_callback_data=biz_opaque_callback_data)
 
     async def send_location(
         self,
@@ -407,11 +403,7 @@ class GraphClient:
         if media_kind_for_mime(mime_type) is None:
             raise validation_error(f"mime type {mime_type!r} is not supported by WhatsApp")
         if media_kind_for_mime(mime_type, len(content)) is None:
-            limit = max(
-                rule.max_bytes
-                for rule in WHATSAPP_CAPABILITIES.media_types.values()
-                if rule.allows(mime_type)
-            )
+            limit = max(rule.max_bytes for rule in WHATSAPP_CAPABILITIES.media_types.values() if rule.allows(mime_type))
             raise validation_error(f"media file is larger than {limit} bytes for {mime_type}")
         data = {"messaging_product": "whatsapp", "type": mime_type}
         if ttl_minutes is not None:

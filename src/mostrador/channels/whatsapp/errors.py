@@ -155,8 +155,7 @@ _SPECS: dict[int, _Spec] = {
         "Se alcanzó el límite de mensajes por infracciones de clasificación de plantillas; "
         "espere 24 h antes de volver a intentarlo.",
         "Messaging limit reached due to template category violations; wait 24 h before trying again.",
-        "Limite de mensagens atingido por violações de categoria de modelos; "
-        "aguarde 24 h para tentar de novo.",
+        "Limite de mensagens atingido por violações de categoria de modelos; aguarde 24 h para tentar de novo.",
         retry_after=86400,
     ),
     133016: _r(
@@ -235,11 +234,9 @@ _SPECS: dict[int, _Spec] = {
     ),
     130472: _r(
         SE,
-        "El número del cliente participa en un experimento de WhatsApp "
-        "y no recibe este mensaje de marketing.",
+        "El número del cliente participa en un experimento de WhatsApp y no recibe este mensaje de marketing.",
         "The customer's number is part of a WhatsApp experiment and cannot receive this marketing message.",
-        "O número do cliente participa de um experimento do WhatsApp "
-        "e não recebe esta mensagem de marketing.",
+        "O número do cliente participa de um experimento do WhatsApp e não recebe esta mensagem de marketing.",
     ),
     131005: _r(
         SE,
@@ -267,10 +264,8 @@ _SPECS: dict[int, _Spec] = {
     ),
     131026: _r(
         SE,
-        "No se pudo entregar: el contacto no usa WhatsApp, "
-        "tiene una versión antigua o no aceptó los términos.",
-        "Undeliverable: the contact is not on WhatsApp, "
-        "has an old app version or has not accepted the terms.",
+        "No se pudo entregar: el contacto no usa WhatsApp, tiene una versión antigua o no aceptó los términos.",
+        "Undeliverable: the contact is not on WhatsApp, has an old app version or has not accepted the terms.",
         "Não entregue: o contato não usa WhatsApp, tem uma versão antiga ou não aceitou os termos.",
     ),
     131030: _r(
@@ -640,12 +635,15 @@ def map_error(error: Mapping[str, Any] | ProviderError, *, http_status: int | No
     title = title or f"Graph API error {code}"
     spec = _spec_for(code, http_status)
     if spec is None:
-        cls_spec = _Spec(
+        # Unknown code: generic per-class reasons that quote the code for support.
+        return ChannelPermanentError(
+            code,
+            title,
+            details,
             category=_fallback_category(code),
-            reasons=_HTTP_OTHER.reasons,
-        )
-        return _build(
-            cls_spec, code, title, details, http_status=http_status, subcode=subcode, fbtrace_id=fbtrace
+            http_status=http_status,
+            subcode=subcode,
+            fbtrace_id=fbtrace,
         )
     return _build(spec, code, title, details, http_status=http_status, subcode=subcode, fbtrace_id=fbtrace)
 
@@ -695,11 +693,9 @@ def invalid_response_error(details: str) -> ChannelPermanentError:
         details,
         category=ErrorCategory.SERVER,
         reasons={
-            "es": "WhatsApp respondió de forma inesperada; "
-            "verifique si el mensaje llegó antes de reenviarlo.",
+            "es": "WhatsApp respondió de forma inesperada; verifique si el mensaje llegó antes de reenviarlo.",
             "en": "WhatsApp gave an unexpected answer; check whether the message arrived before resending.",
-            "pt": "O WhatsApp respondeu de forma inesperada; "
-            "verifique se a mensagem chegou antes de reenviar.",
+            "pt": "O WhatsApp respondeu de forma inesperada; verifique se a mensagem chegou antes de reenviar.",
         },
     )
 

@@ -256,8 +256,7 @@ def parse_error_object(raw: Any, path: str = "$") -> ProviderError:
 
 def _errors(obj: Mapping[str, Any], path: str) -> tuple[ProviderError, ...]:
     return tuple(
-        parse_error_object(item, f"{path}.errors[{k}]")
-        for k, item in enumerate(_opt_list(obj, "errors", path))
+        parse_error_object(item, f"{path}.errors[{k}]") for k, item in enumerate(_opt_list(obj, "errors", path))
     )
 
 
@@ -347,16 +346,12 @@ def _parse_messages_value(value: dict[str, Any], account_id: str | None, vpath: 
         )
     for err in value_errors:
         events.append(
-            ProviderErrorEvent(
-                field="messages", channel_account_id=phone_number_id, account_id=account_id, error=err
-            )
+            ProviderErrorEvent(field="messages", channel_account_id=phone_number_id, account_id=account_id, error=err)
         )
     if not events:
         # e.g. a future sub-payload (message_echoes, calls…) delivered under field "messages"
         events.append(
-            AccountEvent(
-                field="messages", account_id=account_id, value=value, channel_account_id=phone_number_id
-            )
+            AccountEvent(field="messages", account_id=account_id, value=value, channel_account_id=phone_number_id)
         )
     return events
 

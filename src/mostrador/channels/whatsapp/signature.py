@@ -73,9 +73,7 @@ def verify_signature_headers(headers: Mapping[str, str], body: bytes, secret: st
     verify_signature(body, get_header(headers, SIGNATURE_HEADER), secret)
 
 
-def verify_subscription(
-    mode: str | None, verify_token: str | None, challenge: str | None, expected_token: str
-) -> str:
+def verify_subscription(mode: str | None, verify_token: str | None, challenge: str | None, expected_token: str) -> str:
     """GET handshake: return ``hub.challenge`` to echo with 200, or raise ``SubscriptionRejected``."""
     if mode != "subscribe" or verify_token is None or not expected_token:
         raise SubscriptionRejected("not a subscribe request")

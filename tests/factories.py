@@ -1,0 +1,71 @@
+"""Test data built through the real services, so tests exercise the same paths as production."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mostrador.accounts.service import account as account_service
+from mostrador.inboxes.schemas import WhatsAppInboxCreate
+from mostrador.inboxes.service import inbox as inbox_service
+from mostrador.models import Account, Inbox, Role, User
+from mostrador.runtime import Runtime
+from mostrador.users.schemas import UserCreate
+from mostrador.users.service import user as user_service
+
+PHONE_NUMBER_ID = "106540352242922"
+WABA_ID = "102290129340398"
+ACCESS_TOKEN = "test-access-token"
+
+
+@dataclass
+class World:
+    account: Account
+    admin: User
+    token: str
+    inbox: Inbox
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+async def make_account(runtime: Runtime, name: str = "Casa Olivo") -> Account:
+    async with runtime.unit_of_work() as session:
+        return await account_service.create(session, name=name)
+
+
+async def make_user(runtime: Runtime, account: Account, email: str, role: Role = Role.agent, name: str = "") -> User:
+    async with runtime.unit_of_work() as session:
+        data = UserCreate(email=email, name=name or email.split("@")[0], password="correct horse", role=role)
+        return await user_service.create(session, account, data)
+
+
+async def make_token(runtime: Runtime, user: User) -> str:
+    async with runtime.unit_of_work() as session:
+        _token, raw = await user_service.create_token(session, user, "tests")
+        return raw
+
+
+async def make_inbox(
+    runtime: Runtime, account: Account, phone_number_id: str = PHONE_NUMBER_ID, waba_id: str = WABA_ID,
+    graph_url: str | None = None,
+) -> Inbox:
+    async with runtime.unit_of_work() as session:
+        data = WhatsAppInboxCreate(
+            name="WhatsApp tiendas",
+            phone_number_id=phone_number_id,
+            waba_id=waba_id,
+            access_token=ACCESS_TOKEN,
+            display_phone_number="+34 910 000 000",
+            graph_url=graph_url,
+        )
+        return await inbox_service.create_whatsapp(session, account, data, secret_key=runtime.settings.resolved_secret_key)
+
+
+async def make_world(runtime: Runtime, *, suffix: str = "", phone_number_id: str = PHONE_NUMBER_ID,
+                     waba_id: str = WABA_ID, graph_url: str | None = None) -> World:
+    account = await make_account(runtime, f"Casa Olivo {suffix}".strip())
+    admin = await make_user(runtime, account, f"admin{suffix}@casaolivo.example", Role.admin)
+    token = await make_token(runtime, admin)
+    inbox = await make_inbox(runtime, account, phone_number_id, waba_id, graph_url)
+    return World(account=account, admin=admin, token=token, inbox=inbox)

@@ -1,0 +1,204 @@
+"""The webhook endpoint: authentication before any write, durable storage, idempotent processing."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from factories import World, make_world
+from sqlalchemy import func, select
+
+from mostrador.channels.whatsapp.signature import sign
+from mostrador.models import (
+    Conversation,
+    Message,
+    MessageStatus,
+    WebhookEvent,
+    WebhookEventState,
+)
+from mostrador.runtime import Runtime
+from mostrador.worker.backends import InProcessJobBackend
+
+SECRET = "test-app-secret"
+
+
+def text_webhook(wamid: str = "wamid.A1", body: str = "¿A qué hora abren?", phone_number_id: str = "106540352242922",
+                 wa_id: str = "5215512345678", ts: int = 1_763_880_000) -> bytes:
+    payload = {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": "102290129340398",
+                "changes": [
+                    {
+                        "field": "messages",
+                        "value": {
+                            "messaging_product": "whatsapp",
+                            "metadata": {"display_phone_number": "34910000000", "phone_number_id": phone_number_id},
+                            "contacts": [{"profile": {"name": "Ana Martínez"}, "wa_id": wa_id, "user_id": "MX.1"}],
+                            "messages": [
+                                {"from": wa_id, "id": wamid, "timestamp": str(ts), "type": "text", "text": {"body": body}}
+                            ],
+                        },
+                    }
+                ],
+            }
+        ],
+    }
+    return json.dumps(payload).encode()
+
+
+async def post(client: httpx.AsyncClient, body: bytes, secret: str = SECRET) -> httpx.Response:
+    return await client.post(
+        "/webhooks/whatsapp",
+        content=body,
+        headers={"content-type": "application/json", "X-Hub-Signature-256": sign(body, secret)},
+    )
+
+
+async def count(runtime: Runtime, model: type) -> int:  # type: ignore[type-arg]
+    async with runtime.unit_of_work() as session:
+        return int((await session.execute(select(func.count()).select_from(model))).scalar_one())
+
+
+@pytest.fixture
+async def world(runtime: Runtime) -> World:
+    return await make_world(runtime)
+
+
+class TestHandshake:
+    async def test_matching_token_echoes_challenge(self, client: httpx.AsyncClient) -> None:
+        response = await client.get(
+            "/webhooks/whatsapp",
+            params={"hub.mode": "subscribe", "hub.verify_token": "test-verify-token", "hub.challenge": "1158201444"},
+        )
+        assert response.status_code == 200
+        assert response.text == "1158201444"
+
+    async def test_wrong_token_is_403(self, client: httpx.AsyncClient) -> None:
+        response = await client.get(
+            "/webhooks/whatsapp",
+            params={"hub.mode": "subscribe", "hub.verify_token": "guess", "hub.challenge": "1158201444"},
+        )
+        assert response.status_code == 403
+
+
+class TestAuthenticationBeforeWrite:
+    async def test_missing_signature_is_401_and_stores_nothing(self, client: httpx.AsyncClient, runtime: Runtime) -> None:
+        response = await client.post("/webhooks/whatsapp", content=text_webhook())
+        assert response.status_code == 401
+        assert await count(runtime, WebhookEvent) == 0
+
+    async def test_wrong_signature_is_403_and_stores_nothing(self, client: httpx.AsyncClient, runtime: Runtime) -> None:
+        response = await post(client, text_webhook(), secret="another-secret")
+        assert response.status_code == 403
+        assert await count(runtime, WebhookEvent) == 0
+
+    async def test_signature_is_over_raw_bytes(self, client: httpx.AsyncClient, runtime: Runtime) -> None:
+        body = text_webhook()
+        reserialised = json.dumps(json.loads(body), ensure_ascii=False).encode()
+        response = await client.post(
+            "/webhooks/whatsapp", content=reserialised, headers={"X-Hub-Signature-256": sign(body, SECRET)}
+        )
+        assert response.status_code == 403
+
+    async def test_oversized_body_is_413(self, client: httpx.AsyncClient, runtime: Runtime) -> None:
+        body = b'{"object": "' + b"x" * (3 * 1024 * 1024 + 10) + b'"}'
+        response = await post(client, body)
+        assert response.status_code == 413
+        assert await count(runtime, WebhookEvent) == 0
+
+    async def test_non_json_is_400(self, client: httpx.AsyncClient, runtime: Runtime) -> None:
+        response = await post(client, b"<xml>hola</xml>")
+        assert response.status_code == 400
+        assert response.json()["error"]["code"] == "invalid_json"
+        assert await count(runtime, WebhookEvent) == 0
+
+
+class TestStoreThenProcess:
+    async def test_text_message_creates_contact_conversation_and_window(
+        self, client: httpx.AsyncClient, runtime: Runtime, jobs: InProcessJobBackend, world: World
+    ) -> None:
+        response = await post(client, text_webhook())
+        assert response.status_code == 200
+        assert response.json() == {"status": "stored"}
+        await jobs.drain()
+        async with runtime.unit_of_work() as session:
+            message = (await session.execute(select(Message))).scalar_one()
+            conversation = await session.get(Conversation, message.conversation_id)
+            event = (await session.execute(select(WebhookEvent))).scalar_one()
+        assert message.text == "¿A qué hora abren?"
+        assert message.status is MessageStatus.received
+        assert conversation is not None
+        sent_at = datetime.fromtimestamp(1_763_880_000, UTC)
+        assert conversation.last_customer_message_at == sent_at
+        assert conversation.window_expires_at == datetime.fromtimestamp(1_763_880_000 + 24 * 3600, UTC)
+        assert conversation.unread_count == 1
+        assert event.state is WebhookEventState.handled
+        assert event.account_id == world.account.id
+
+    async def test_same_body_twice_is_absorbed(
+        self, client: httpx.AsyncClient, runtime: Runtime, jobs: InProcessJobBackend, world: World
+    ) -> None:
+        body = text_webhook()
+        first, second = await post(client, body), await post(client, body)
+        assert (first.json()["status"], second.json()["status"]) == ("stored", "duplicate")
+        await jobs.drain()
+        assert await count(runtime, WebhookEvent) == 1
+        assert await count(runtime, Message) == 1
+
+    async def test_same_wamid_in_a_different_body_is_recorded_once(
+        self, client: httpx.AsyncClient, runtime: Runtime, jobs: InProcessJobBackend, world: World
+    ) -> None:
+        await post(client, text_webhook(ts=1_763_880_000))
+        await post(client, text_webhook(ts=1_763_880_001))  # Meta re-sent the message inside another body
+        await jobs.drain()
+        assert await count(runtime, WebhookEvent) == 2
+        assert await count(runtime, Message) == 1
+
+    async def test_later_message_refreshes_window_earlier_one_does_not_move_it_back(
+        self, client: httpx.AsyncClient, runtime: Runtime, jobs: InProcessJobBackend, world: World
+    ) -> None:
+        await post(client, text_webhook("wamid.late", ts=1_763_890_000))
+        await jobs.drain()
+        await post(client, text_webhook("wamid.early", ts=1_763_880_000))
+        await jobs.drain()
+        async with runtime.unit_of_work() as session:
+            conversation = (await session.execute(select(Conversation))).scalar_one()
+        assert conversation.last_customer_message_at == datetime.fromtimestamp(1_763_890_000, UTC)
+        assert conversation.unread_count == 2
+
+    async def test_unknown_number_is_stored_and_marked_unroutable(
+        self, client: httpx.AsyncClient, runtime: Runtime, jobs: InProcessJobBackend, world: World
+    ) -> None:
+        response = await post(client, text_webhook(phone_number_id="000000"))
+        assert response.status_code == 200
+        await jobs.drain()
+        async with runtime.unit_of_work() as session:
+            event = (await session.execute(select(WebhookEvent))).scalar_one()
+        assert event.state is WebhookEventState.unroutable
+        assert "000000" in (event.last_error or "")
+        assert await count(runtime, Message) == 0
+
+    async def test_unknown_shape_is_stored_and_marked_failed_not_500(
+        self, client: httpx.AsyncClient, runtime: Runtime, jobs: InProcessJobBackend, world: World
+    ) -> None:
+        body = json.dumps({"object": "whatsapp_business_account", "entry": "nope"}).encode()
+        response = await post(client, body)
+        assert response.status_code == 200
+        await jobs.drain()
+        async with runtime.unit_of_work() as session:
+            event = (await session.execute(select(WebhookEvent))).scalar_one()
+        assert event.state is WebhookEventState.failed
+        assert event.last_error and "shape" in event.last_error
+
+    async def test_concurrent_first_messages_from_one_customer_open_one_conversation(
+        self, client: httpx.AsyncClient, runtime: Runtime, jobs: InProcessJobBackend, world: World
+    ) -> None:
+        for index in range(8):
+            await post(client, text_webhook(f"wamid.c{index}", body=f"mensaje {index}", ts=1_763_880_000 + index))
+        await jobs.drain()
+        assert await count(runtime, Conversation) == 1
+        assert await count(runtime, Message) == 8
