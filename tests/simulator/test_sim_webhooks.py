@@ -148,7 +148,7 @@ async def test_failed_status_parses_with_pywa(rs: RunningSimulator, receiver: Re
     await rs.drain()
     assert_shape_covers(receiver.payloads()[0], load_fixture("webhook_status_failed_130472.json"))
     update = parse_update(receiver.bodies[0])
-    assert update.status == "failed" and update.error.error_code == 131047
+    assert update.status == "failed" and update.error.code == 131047 and type(update.error).__name__ == "ReEngagementMessage"
     assert update.id == r.json()["messages"][0]["id"]
 
 

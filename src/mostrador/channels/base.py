@@ -15,6 +15,8 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, ClassVar, Protocol, TypeAlias, runtime_checkable
 
+from pydantic import BaseModel
+
 __all__ = [
     "AccountEvent",
     "ButtonsBody",
@@ -749,6 +751,8 @@ class WebhookShapeError(ValueError):
 
 @runtime_checkable
 class ChannelAdapter(Protocol):
+    config_schema: type[BaseModel]  # pydantic model validating the decrypted per-channel config
+
     @property
     def kind(self) -> ChannelKind: ...
 

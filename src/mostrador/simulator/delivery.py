@@ -209,20 +209,24 @@ class WebhookDispatcher:
         status_code: int | None = None
         error: str | None = None
         try:
-            res = await self._client.post(
-                self._callback_url(),
-                content=d.body,
-                headers={
-                    "Content-Type": "application/json",
-                    "X-Hub-Signature-256": d.signature,
-                    "User-Agent": "facebookexternalua",
-                },
-                timeout=b.callback_timeout_s,
+            # wait_for also bounds in-process transports, which ignore httpx timeouts
+            res = await asyncio.wait_for(
+                self._client.post(
+                    self._callback_url(),
+                    content=d.body,
+                    headers={
+                        "Content-Type": "application/json",
+                        "X-Hub-Signature-256": d.signature,
+                        "User-Agent": "facebookexternalua",
+                    },
+                    timeout=b.callback_timeout_s,
+                ),
+                b.callback_timeout_s,
             )
             status_code = res.status_code
             if status_code != 200:
                 error = f"HTTP {status_code}"
-        except httpx.TimeoutException:
+        except (httpx.TimeoutException, TimeoutError):
             error = "timeout"
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}"

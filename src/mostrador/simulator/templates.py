@@ -329,8 +329,8 @@ def check_send_params(template: Template, send: JSON) -> None:
     """Raise 132000 when the parameters of a template send don't match the template."""
     exp = expected_params(template)
     comps = [c for c in send.get("components", []) if isinstance(c, dict)]
-    header = [c for c in comps if c.get("type") == "header"]
-    body = [c for c in comps if c.get("type") == "body"]
+    header = [c for c in comps if str(c.get("type", "")).lower() == "header"]
+    body = [c for c in comps if str(c.get("type", "")).lower() == "body"]
     header_params = header[0].get("parameters", []) if header else []
     body_params = body[0].get("parameters", []) if body else []
     if len(header_params) != exp.header_vars:
@@ -352,7 +352,7 @@ def check_send_params(template: Template, send: JSON) -> None:
             raise GraphError(132000, f"body: parameter name(s) {', '.join(missing)} missing from the request")
     buttons: dict[int, JSON] = {}
     for c in comps:
-        if c.get("type") == "button":
+        if str(c.get("type", "")).lower() == "button":
             try:
                 buttons[int(c.get("index", -1))] = c
             except (TypeError, ValueError):
@@ -397,7 +397,11 @@ def render(template: Template, send: JSON) -> JSON:
     """What the customer's phone shows for a template send."""
     named = template.parameter_format == "NAMED"
     comps = [c for c in send.get("components", []) if isinstance(c, dict)]
-    params_of = {c.get("type"): c.get("parameters", []) for c in comps if c.get("type") in ("header", "body")}
+    params_of = {
+        str(c.get("type", "")).lower(): c.get("parameters", [])
+        for c in comps
+        if str(c.get("type", "")).lower() in ("header", "body")
+    }
     out: JSON = {"kind": "template", "name": template.name, "language": template.language}
     header = _component(template, "HEADER")
     if header is not None:
@@ -418,7 +422,7 @@ def render(template: Template, send: JSON) -> JSON:
     buttons_comp = _component(template, "BUTTONS")
     payloads: dict[int, str] = {}
     for c in comps:
-        if c.get("type") == "button" and str(c.get("sub_type", "")).lower() == "quick_reply":
+        if str(c.get("type", "")).lower() == "button" and str(c.get("sub_type", "")).lower() == "quick_reply":
             params = c.get("parameters") or []
             try:
                 payloads[int(c.get("index", -1))] = _param_text(params[0]) if params else ""

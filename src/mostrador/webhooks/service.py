@@ -84,20 +84,23 @@ class WebhookIntake:
             return None
         row.attempts += 1
         await session.flush()
+        row_id, attempts = row.id, row.attempts
         try:
             async with session.begin_nested():
                 return await self._process_row(session, row)
         except _StatusesAhead as ahead:
+            await session.refresh(row)  # the savepoint rollback expired it
             row.last_error = str(ahead)
-            enqueue(session, "webhooks.process", row.id, delay_s=2.0 * row.attempts)
+            enqueue(session, "webhooks.process", row_id, delay_s=2.0 * attempts)
         except Exception as error:
-            log.warning("webhook.process_failed", event_id=row.id, attempt=row.attempts, error=repr(error))
+            log.warning("webhook.process_failed", event_id=row_id, attempt=attempts, error=repr(error))
+            await session.refresh(row)
             row.last_error = f"{type(error).__name__}: {error}"[:2000]
-            if row.attempts >= MAX_ATTEMPTS:
+            if attempts >= MAX_ATTEMPTS:
                 row.state = WebhookEventState.failed
                 row.handled_at = utc_now()
             else:
-                enqueue(session, "webhooks.process", row.id, delay_s=backoff_seconds(row.attempts))
+                enqueue(session, "webhooks.process", row_id, delay_s=backoff_seconds(attempts))
         return None
 
     async def _process_row(self, session: AsyncSession, row: WebhookEvent) -> ProcessReport:
