@@ -15,6 +15,7 @@ from mostrador.health import router as health_router
 from mostrador.logging import correlation_id, new_correlation_id
 from mostrador.runtime import Runtime, build_runtime
 from mostrador.tasks import import_all_tasks
+from mostrador.web import install_web
 from mostrador.webhooks.endpoints import router as webhooks_router
 
 
@@ -58,4 +59,5 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     app.include_router(health_router)
     app.include_router(api_router)
     app.include_router(webhooks_router)
+    install_web(app)
     return app
