@@ -14,10 +14,20 @@ from mostrador.models import Base
 target_metadata = Base.metadata
 
 
+# Search index objects live outside the ORM (see mostrador.messages.search).
+UNMANAGED = {"messages_fts", "messages_fts_data", "messages_fts_idx", "messages_fts_docsize", "messages_fts_config",
+             "search_vector", "ix_messages_search_vector"}
+
+
+def _include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    return name not in UNMANAGED
+
+
 def _configure(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
+        include_object=_include_object,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )

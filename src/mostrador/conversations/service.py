@@ -2,19 +2,104 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mostrador.accounts.service import account as account_service
+from mostrador.conversations.activity import activity_text
 from mostrador.conversations.repository import ConversationRepository
-from mostrador.conversations.window import window_expiry
+from mostrador.conversations.schemas import (
+    ContactSummary,
+    ConversationFilters,
+    ConversationPage,
+    ConversationRead,
+    ConversationUpdate,
+    LabelSummary,
+)
+from mostrador.conversations.window import window_expiry, window_state
+from mostrador.exceptions import NotFound, Unprocessable
+from mostrador.inboxes.adapters import capabilities_for
+from mostrador.inboxes.repository import InboxRepository
+from mostrador.kit.pagination import decode_cursor, encode_cursor
+from mostrador.kit.tenancy import scoped
 from mostrador.kit.time import utc_now
-from mostrador.models import Contact, Conversation, ConversationStatus, Inbox
+from mostrador.models import (
+    Account,
+    Availability,
+    Contact,
+    Conversation,
+    ConversationStatus,
+    Direction,
+    Inbox,
+    Label,
+    Message,
+    MessageStatus,
+    SenderKind,
+    Team,
+    User,
+)
+from mostrador.realtime import RealtimeEvent, publish
 
 PREVIEW_LENGTH = 200
 
 
 class ConversationService:
+    # -- reading ---------------------------------------------------------------------------------
+
+    async def get(self, session: AsyncSession, account_id: int, conversation_id: int) -> Conversation:
+        found = await ConversationRepository.from_session(session).get_with_contact(account_id, conversation_id)
+        if found is None:
+            raise NotFound(f"conversation {conversation_id} not found", code="conversation_not_found")
+        return found
+
+    async def page(
+        self, session: AsyncSession, user: User, filters: ConversationFilters, *, cursor: str | None, limit: int
+    ) -> ConversationPage:
+        repository = ConversationRepository.from_session(session)
+        rows = await repository.page(
+            user.account_id, user.id, filters, after=decode_cursor(cursor) if cursor else None, limit=limit + 1
+        )
+        more = len(rows) > limit
+        rows = rows[:limit]
+        labels = await repository.labels_for(user.account_id, [row.id for row in rows])
+        windows = await self._reply_windows(session, user.account_id)
+        items = [self.read(row, labels.get(row.id, []), windows.get(row.inbox_id)) for row in rows]
+        next_cursor = encode_cursor(rows[-1].last_activity_at, rows[-1].id) if more and rows else None
+        return ConversationPage(items=items, next_cursor=next_cursor)
+
+    async def read_one(self, session: AsyncSession, conversation: Conversation) -> ConversationRead:
+        labels = await ConversationRepository.from_session(session).labels_for(conversation.account_id, [conversation.id])
+        windows = await self._reply_windows(session, conversation.account_id)
+        return self.read(conversation, labels.get(conversation.id, []), windows.get(conversation.inbox_id))
+
+    async def _reply_windows(self, session: AsyncSession, account_id: int) -> dict[int, timedelta | None]:
+        inboxes = await InboxRepository.from_session(session).list(account_id)
+        return {inbox.id: capabilities_for(inbox.channel_kind).reply_window for inbox in inboxes}
+
+    def read(self, conversation: Conversation, labels: list[Label], reply_window: timedelta | None) -> ConversationRead:
+        state = window_state(conversation, reply_window)
+        return ConversationRead(
+            id=conversation.id,
+            display_id=conversation.display_id,
+            inbox_id=conversation.inbox_id,
+            contact=ContactSummary.model_validate(conversation.contact),
+            status=conversation.status,
+            priority=conversation.priority,
+            assignee_id=conversation.assignee_id,
+            team_id=conversation.team_id,
+            labels=[LabelSummary.model_validate(label) for label in labels],
+            unread_count=conversation.unread_count,
+            last_message_preview=conversation.last_message_preview,
+            last_activity_at=conversation.last_activity_at,
+            window_expires_at=conversation.window_expires_at,
+            window_open=state.open,
+            snoozed_until=conversation.snoozed_until,
+            created_at=conversation.created_at,
+        )
+
+    # -- inbound routing -------------------------------------------------------------------------
+
     async def route_inbound(self, session: AsyncSession, inbox: Inbox, contact: Contact) -> Conversation:
         """The contact's active conversation in this inbox, or a new one (a resolved one is never reused)."""
         repository = ConversationRepository.from_session(session)
@@ -32,6 +117,10 @@ class ConversationService:
             raise RuntimeError("could not open or find the active conversation")
         return existing
 
+    async def open_for_outbound(self, session: AsyncSession, inbox: Inbox, contact: Contact) -> Conversation:
+        """Business-initiated: reuse the active conversation or open one (used by template starts)."""
+        return await self.route_inbound(session, inbox, contact)
+
     async def _open(self, session: AsyncSession, inbox: Inbox, contact: Contact) -> Conversation:
         number = await account_service.next_conversation_number(session, inbox.account_id)
         conversation = Conversation(
@@ -44,7 +133,39 @@ class ConversationService:
         )
         session.add(conversation)
         await session.flush()
+        if inbox.auto_assign:
+            await self._auto_assign(session, inbox, conversation)
+        publish(session, RealtimeEvent(inbox.account_id, "conversation.created", {"conversation_id": conversation.id}))
         return conversation
+
+    async def _auto_assign(self, session: AsyncSession, inbox: Inbox, conversation: Conversation) -> None:
+        """Round robin among online agents under their capacity; the queue (unassigned) when all are full."""
+        locked = (
+            await session.execute(select(Inbox).where(Inbox.id == inbox.id).with_for_update())
+        ).scalar_one()
+        agents = list(
+            (
+                await session.execute(
+                    scoped(select(User), User, inbox.account_id)
+                    .where(User.is_active.is_(True), User.availability == Availability.online)
+                    .order_by(User.id)
+                )
+            ).scalars()
+        )
+        if not agents:
+            return
+        load = await ConversationRepository.from_session(session).open_count_by_assignee(
+            inbox.account_id, [agent.id for agent in agents]
+        )
+        last = locked.last_assigned_user_id or 0
+        ordered = [a for a in agents if a.id > last] + [a for a in agents if a.id <= last]
+        for agent in ordered:
+            if load.get(agent.id, 0) < agent.max_open_conversations:
+                conversation.assignee_id = agent.id
+                locked.last_assigned_user_id = agent.id
+                await session.flush()
+                await self._activity(session, conversation, "auto_assigned", None, target=agent.name)
+                return
 
     def note_customer_message(
         self, conversation: Conversation, *, at: datetime, preview: str, reply_window: timedelta | None
@@ -63,6 +184,143 @@ class ConversationService:
     def note_outbound_message(self, conversation: Conversation, *, at: datetime, preview: str) -> None:
         conversation.last_activity_at = max(conversation.last_activity_at, at)
         conversation.last_message_preview = preview[:PREVIEW_LENGTH]
+
+    # -- agent actions ---------------------------------------------------------------------------
+
+    async def mark_read(self, session: AsyncSession, conversation: Conversation) -> None:
+        if conversation.unread_count:
+            conversation.unread_count = 0
+            await session.flush()
+            self._changed(session, conversation, "read")
+
+    async def update(
+        self, session: AsyncSession, actor: User, conversation: Conversation, data: ConversationUpdate
+    ) -> Conversation:
+        fields = data.model_fields_set
+        if "assignee_id" in fields and data.assignee_id != conversation.assignee_id:
+            await self.assign(session, actor, conversation, data.assignee_id)
+        if "team_id" in fields and data.team_id != conversation.team_id:
+            await self.set_team(session, actor, conversation, data.team_id)
+        if "priority" in fields and data.priority is not None and data.priority != conversation.priority:
+            conversation.priority = data.priority
+            await self._activity(session, conversation, "priority", actor, target=data.priority.value)
+        if "labels" in fields and data.labels is not None:
+            await self.set_labels(session, actor, conversation, data.labels)
+        if "status" in fields and data.status is not None and data.status != conversation.status:
+            await self.set_status(session, actor, conversation, data.status, snoozed_until=data.snoozed_until)
+        await session.flush()
+        self._changed(session, conversation, "updated")
+        return conversation
+
+    async def assign(self, session: AsyncSession, actor: User, conversation: Conversation, user_id: int | None) -> None:
+        if user_id is None:
+            conversation.assignee_id = None
+            await self._activity(session, conversation, "unassigned", actor)
+            return
+        assignee = (
+            await session.execute(
+                scoped(select(User), User, conversation.account_id).where(User.id == user_id, User.is_active.is_(True))
+            )
+        ).scalar_one_or_none()
+        if assignee is None:
+            raise NotFound(f"agent {user_id} not found in this account", code="agent_not_found")
+        conversation.assignee_id = assignee.id
+        await self._activity(session, conversation, "assigned", actor, target=assignee.name)
+
+    async def set_team(self, session: AsyncSession, actor: User, conversation: Conversation, team_id: int | None) -> None:
+        team = None
+        if team_id is not None:
+            team = (
+                await session.execute(scoped(select(Team), Team, conversation.account_id).where(Team.id == team_id))
+            ).scalar_one_or_none()
+            if team is None:
+                raise NotFound(f"team {team_id} not found in this account", code="team_not_found")
+        conversation.team_id = team.id if team else None
+        await self._activity(session, conversation, "team", actor, target=team.name if team else "—")
+
+    async def set_labels(self, session: AsyncSession, actor: User, conversation: Conversation, names: list[str]) -> None:
+        repository = ConversationRepository.from_session(session)
+        wanted = sorted({name.strip() for name in names if name.strip()})
+        labels = await repository.labels_by_name(conversation.account_id, wanted)
+        unknown = sorted(set(wanted) - {label.name for label in labels})
+        if unknown:
+            raise Unprocessable(f"unknown labels: {', '.join(unknown)}; create them first", code="label_not_found")
+        await repository.set_labels(conversation.account_id, conversation.id, [label.id for label in labels])
+        await self._activity(session, conversation, "labels", actor, target=", ".join(wanted) or "—")
+
+    async def set_status(
+        self,
+        session: AsyncSession,
+        actor: User,
+        conversation: Conversation,
+        status: ConversationStatus,
+        *,
+        snoozed_until: datetime | None = None,
+    ) -> None:
+        if status is ConversationStatus.snoozed:
+            if snoozed_until is None or snoozed_until <= utc_now():
+                raise Unprocessable("snoozing needs a snoozed_until in the future", code="snooze_time")
+            conversation.snoozed_until = snoozed_until
+        else:
+            conversation.snoozed_until = None
+        if status is not ConversationStatus.resolved and conversation.status is ConversationStatus.resolved:
+            other = await ConversationRepository.from_session(session).active_for(
+                conversation.account_id, conversation.inbox_id, conversation.contact_id
+            )
+            if other is not None and other.id != conversation.id:
+                raise Unprocessable(
+                    f"this customer already has an open conversation (#{other.display_id}) in this inbox",
+                    code="already_open",
+                )
+        conversation.status = status
+        target = snoozed_until.isoformat(timespec="minutes") if snoozed_until else ""
+        await self._activity(session, conversation, f"status.{status.value}", actor, target=target)
+
+    async def _activity(
+        self, session: AsyncSession, conversation: Conversation, kind: str, actor: User | None, *, target: str = ""
+    ) -> Message:
+        account = await session.get(Account, conversation.account_id)
+        locale = account.locale if account else "es"
+        text = activity_text(kind, locale, actor=actor.name if actor else "Mostrador", target=target)
+        message = Message(
+            account_id=conversation.account_id,
+            inbox_id=conversation.inbox_id,
+            conversation_id=conversation.id,
+            direction=Direction.outbound,
+            sender_kind=SenderKind.system,
+            sender_user_id=actor.id if actor else None,
+            type="activity",
+            text=text,
+            content={"activity": kind, "target": target},
+            is_private=True,
+            status=MessageStatus.sent,
+        )
+        session.add(message)
+        await session.flush()
+        publish(
+            session,
+            RealtimeEvent(
+                conversation.account_id,
+                "message.created",
+                {"conversation_id": conversation.id, "message_id": message.id, "inbox_id": conversation.inbox_id},
+            ),
+        )
+        return message
+
+    def _changed(self, session: AsyncSession, conversation: Conversation, what: str) -> None:
+        publish(
+            session,
+            RealtimeEvent(
+                conversation.account_id,
+                "conversation.updated",
+                {
+                    "conversation_id": conversation.id,
+                    "what": what,
+                    "status": conversation.status.value,
+                    "assignee_id": conversation.assignee_id,
+                },
+            ),
+        )
 
 
 conversation = ConversationService()

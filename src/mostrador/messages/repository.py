@@ -22,6 +22,22 @@ class MessageRepository(RepositoryBase[Message]):
         statement = scoped(select(Message), Message, account_id).where(Message.idempotency_key == key)
         return await self.one_or_none(statement)
 
+    async def page_for_conversation(
+        self, account_id: int, conversation_id: int, *, before_id: int | None, limit: int
+    ) -> list[Message]:
+        """The newest ``limit`` messages older than ``before_id``, oldest first; uses (conversation_id, id)."""
+        statement = (
+            scoped(select(Message), Message, account_id)
+            .where(Message.conversation_id == conversation_id)
+            .order_by(Message.id.desc())
+            .limit(limit)
+        )
+        if before_id is not None:
+            statement = statement.where(Message.id < before_id)
+        rows = list((await self.session.execute(statement)).scalars())
+        rows.reverse()
+        return rows
+
     async def get_unscoped(self, message_id: int) -> Message | None:
         """Jobs carry only ids; the row itself says which account it belongs to."""
         return await self.one_or_none(select(Message).where(Message.id == message_id))

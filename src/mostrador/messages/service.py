@@ -17,7 +17,10 @@ from mostrador.message_templates.service import message_template as template_ser
 from mostrador.messages.errors import ConsentRequired, OutsideServiceWindow
 from mostrador.messages.inbound import preview_text
 from mostrador.messages.repository import MessageRepository
-from mostrador.messages.schemas import TemplateParameters
+from mostrador.contacts.schemas import ContactCreate
+from mostrador.contacts.service import contact as contact_service
+from mostrador.inboxes.service import inbox as inbox_service
+from mostrador.messages.schemas import StartConversationIn, TemplateParameters
 from mostrador.models import (
     Contact,
     Conversation,
@@ -110,25 +113,13 @@ class MessageService:
         self._announce(session, message)
         return message
 
-    async def add_activity(self, session: AsyncSession, conversation: Conversation, text: str,
-                           actor: User | None = None) -> Message:
-        """An activity line ("Ana assigned this to Luis") in the conversation's history."""
-        message = Message(
-            account_id=conversation.account_id,
-            inbox_id=conversation.inbox_id,
-            conversation_id=conversation.id,
-            direction=Direction.outbound,
-            sender_kind=SenderKind.system,
-            sender_user_id=actor.id if actor else None,
-            type="activity",
-            text=text,
-            is_private=True,
-            status=MessageStatus.sent,
+    async def start_with_template(self, session: AsyncSession, user: User, data: StartConversationIn) -> Message:
+        inbox = await inbox_service.get(session, user.account_id, data.inbox_id)
+        contact = await contact_service.create(session, user.account_id, ContactCreate(phone=data.to, name=data.name))
+        conversation = await conversation_service.open_for_outbound(session, inbox, contact)
+        return await self.send_template(
+            session, inbox, conversation, contact, Sender(kind=SenderKind.agent, user=user), data.template
         )
-        session.add(message)
-        await session.flush()
-        self._announce(session, message)
-        return message
 
     async def resend(self, session: AsyncSession, inbox: Inbox, conversation: Conversation, contact: Contact,
                      message: Message) -> Message:

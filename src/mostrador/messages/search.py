@@ -1,0 +1,46 @@
+"""Full-text search over message text behind one function: SQLite FTS5, PostgreSQL tsvector (Spanish stemming).
+
+The index objects (``messages_fts`` + triggers on SQLite; ``messages.search_vector`` + GIN on PostgreSQL) are
+created by the migration ``message_search`` and are invisible to the ORM on purpose.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import Select, bindparam, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mostrador.kit.tenancy import scoped
+from mostrador.models import Message
+
+WORD = re.compile(r"\w+", re.UNICODE)
+MAX_TERMS = 8
+
+
+def fts5_query(raw: str) -> str | None:
+    """User text → a safe FTS5 expression: every word quoted, prefix-matched, all required."""
+    words = WORD.findall(raw)[:MAX_TERMS]
+    if not words:
+        return None
+    return " ".join(f'"{word}"*' for word in words)
+
+
+def matching_message_ids(session: AsyncSession, account_id: int, raw: str) -> Select[tuple[int]]:
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    statement = scoped(select(Message.id), Message, account_id).where(Message.is_private.is_(False))
+    if dialect == "postgresql":
+        return statement.where(
+            text("messages.search_vector @@ websearch_to_tsquery('spanish', :q)").bindparams(bindparam("q", raw))
+        )
+    query = fts5_query(raw) or '""'
+    return statement.where(
+        Message.id.in_(
+            text("SELECT rowid FROM messages_fts WHERE messages_fts MATCH :q").bindparams(bindparam("q", query))
+        )
+    )
+
+
+def matching_conversation_ids(session: AsyncSession, account_id: int, raw: str) -> Select[tuple[int]]:
+    ids = matching_message_ids(session, account_id, raw).subquery()
+    return select(Message.conversation_id).where(Message.id.in_(select(ids.c.id))).distinct()
