@@ -14,12 +14,12 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
-from sqlalchemy import text
+
+from dbutil import truncate
 
 from mostrador.app import create_app
 from mostrador.config import Settings
 from mostrador.migrate import upgrade
-from mostrador.models import Base
 from mostrador.runtime import Runtime, build_runtime
 from mostrador.worker.backends import InProcessJobBackend
 
@@ -85,19 +85,6 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
     )
 
 
-TABLES_IN_DELETE_ORDER = [table.name for table in reversed(Base.metadata.sorted_tables)]
-
-
-async def _truncate(runtime: Runtime) -> None:
-    async with runtime.db.engine.begin() as connection:
-        if runtime.db.is_sqlite:
-            for name in TABLES_IN_DELETE_ORDER:
-                await connection.execute(text(f'DELETE FROM "{name}"'))
-        else:
-            names = ", ".join(f'"{name}"' for name in TABLES_IN_DELETE_ORDER)
-            await connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-
-
 @pytest.fixture
 async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
     built = build_runtime(settings)
@@ -105,7 +92,7 @@ async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
     try:
         yield built
     finally:
-        await _truncate(built)
+        await truncate(built)
         await built.aclose()
 
 

@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     public_url: str = ""
     secret_key: str = ""
     redis_url: str | None = None
+    queue_namespace: str = Field(default="mostrador", pattern=r"^[A-Za-z0-9_.:-]+$")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_json: bool = False
 

@@ -87,14 +87,14 @@ class Runtime:
 def build_runtime(settings: Settings, *, graph_transport: httpx.AsyncBaseTransport | None = None) -> Runtime:
     db = Database.from_settings(settings)
     media = LocalMediaStore(settings.resolved_media_dir)
-    store = build_rate_limit_store(settings.redis_url)
+    store = build_rate_limit_store(settings.redis_url, prefix=f"{settings.queue_namespace}:rl:")
     throughput = ThroughputLimiter(store, tier_per_s=settings.wa_throughput_mps)
     pair_rate = PairRateLimiter(store, interval_s=settings.wa_pair_rate_interval_s)
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     runtime = Runtime(
         settings=settings,
         db=db,
-        pubsub=RedisPubSub(redis) if redis else MemoryPubSub(),
+        pubsub=RedisPubSub(redis, prefix=f"{settings.queue_namespace}:rt:") if redis else MemoryPubSub(),
         media=media,
         throughput=throughput,
         pair_rate=pair_rate,
@@ -103,7 +103,7 @@ def build_runtime(settings: Settings, *, graph_transport: httpx.AsyncBaseTranspo
         graph_transport=graph_transport,
     )
     if settings.redis_url:
-        runtime.jobs = DramatiqJobBackend(build_broker(settings.redis_url))
+        runtime.jobs = DramatiqJobBackend(build_broker(settings.redis_url, namespace=settings.queue_namespace))
     else:
         runtime.jobs = InProcessJobBackend(lambda: runtime, concurrency=16)
     return runtime

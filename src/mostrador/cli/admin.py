@@ -7,6 +7,7 @@ from pydantic import ValidationError
 
 from mostrador.accounts.service import account as account_service
 from mostrador.cli.common import fail, migrate_database, run_with_runtime, settings
+from mostrador.demo.seed import seed_demo_data
 from mostrador.inboxes.schemas import WhatsAppInboxCreate
 from mostrador.inboxes.service import inbox as inbox_service
 from mostrador.models import Account, Role
@@ -32,8 +33,6 @@ def migrate() -> None:
 
 def seed_demo() -> None:
     """Create the demo business: stores, agents, customers and conversations."""
-    from mostrador.demo.seed import seed_demo_data  # noqa: PLC0415 - demo data is heavy and only needed here
-
     loaded = settings()
     migrate_database(loaded)
 

@@ -70,7 +70,7 @@ def worker(
         return runtime
 
     runtime = loop.run(build())
-    broker = build_broker(loaded.redis_url)
+    broker = build_broker(loaded.redis_url, namespace=loaded.queue_namespace)
     register_actors(broker, lambda: runtime, loop)
     sweeper_future = loop.run_in_loop(run_sweeper(runtime)) if sweeper else None
     dramatiq_worker = dramatiq.Worker(broker, worker_threads=threads)

@@ -268,11 +268,46 @@ class WebhookIntake:
             report.notes.append(f"{event.field} for an unknown business account {event.account_id}")
         await session.flush()
 
+    async def replay(self, runtime: Runtime, since: datetime | None, states: list[WebhookEventState]) -> ReplayResult:
+        """Re-process stored events now; idempotent, so already-applied messages are not duplicated."""
+        return await _replay(runtime, since, states)
+
     async def sweep(self, session: AsyncSession, stale_before: datetime) -> int:
         ids = await WebhookEventRepository.from_session(session).waiting_since(stale_before)
         for event_id in ids:
             enqueue(session, "webhooks.process", event_id)
         return len(ids)
+
+
+@dataclass
+class ReplayResult:
+    total: int = 0
+    handled: int = 0
+    failed: int = 0
+    unroutable: int = 0
+
+
+async def _replay(runtime: Runtime, since: datetime | None, states: list[WebhookEventState]) -> ReplayResult:
+    async with runtime.unit_of_work() as session:
+        ids = await WebhookEventRepository.from_session(session).ids_for_replay(since, states)
+    result = ReplayResult(total=len(ids))
+    for event_id in ids:
+        async with runtime.unit_of_work() as session:
+            row = await WebhookEventRepository.from_session(session).get_for_update(event_id)
+            if row is None:
+                continue
+            row.state = WebhookEventState.received
+            row.attempts = 0
+            await session.flush()
+            await webhook_intake.process(session, event_id)
+            state = row.state
+        if state is WebhookEventState.handled:
+            result.handled += 1
+        elif state is WebhookEventState.unroutable:
+            result.unroutable += 1
+        elif state is WebhookEventState.failed:
+            result.failed += 1
+    return result
 
 
 class _InboxRouter:

@@ -1,0 +1,88 @@
+"""Any permutation and duplication of a message's statuses ends in the same state."""
+
+from __future__ import annotations
+
+import itertools
+import random
+
+import pytest
+from factories import make_world
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mostrador.channels.base import DeliveryStatus, ProviderError, StatusUpdate
+from mostrador.kit.time import utc_now
+from mostrador.messages.inbound import inbound
+from mostrador.messages.status import fold_statuses
+from mostrador.models import Contact, Conversation, Direction, Message, MessageStatus, SenderKind
+from mostrador.runtime import Runtime
+
+WEBHOOK_STATUSES = [MessageStatus.sent, MessageStatus.delivered, MessageStatus.read, MessageStatus.failed,
+                    MessageStatus.played]
+
+
+def fold_incrementally(order: list[MessageStatus]) -> MessageStatus:
+    current = MessageStatus.sent
+    seen: list[MessageStatus] = []
+    for status in order:
+        seen.append(status)
+        current = fold_statuses(current, seen)
+    return current
+
+
+@given(st.lists(st.sampled_from(WEBHOOK_STATUSES), min_size=1, max_size=8), st.randoms())
+def test_fold_is_order_and_duplicate_independent(statuses: list[MessageStatus], rnd: random.Random) -> None:
+    shuffled = statuses[:]
+    rnd.shuffle(shuffled)
+    duplicated = shuffled + [rnd.choice(statuses) for _ in range(3)]
+    assert fold_incrementally(statuses) == fold_incrementally(duplicated) == fold_statuses(MessageStatus.sent, set(statuses))
+
+
+def test_failed_after_delivered_does_not_undo_delivery() -> None:
+    assert fold_statuses(MessageStatus.sent, [MessageStatus.delivered, MessageStatus.failed]) is MessageStatus.delivered
+    assert fold_statuses(MessageStatus.sent, [MessageStatus.failed]) is MessageStatus.failed
+    assert fold_statuses(MessageStatus.sent, [MessageStatus.read, MessageStatus.delivered]) is MessageStatus.read
+
+
+SEQUENCE = ["sent", "delivered", "read", "failed"]
+ORDERS = random.Random(7).sample(list(itertools.permutations(SEQUENCE)), 6)
+
+
+@pytest.mark.parametrize("order", ORDERS, ids=lambda o: "-".join(o))
+async def test_database_state_is_the_same_for_any_arrival_order(order: tuple[str, ...], runtime: Runtime) -> None:
+    world = await make_world(runtime)
+    async with runtime.unit_of_work() as session:
+        contact = Contact(account_id=world.account.id, wa_id="34600000001")
+        session.add(contact)
+        await session.flush()
+        conversation = Conversation(
+            account_id=world.account.id, display_id=1, inbox_id=world.inbox.id, contact_id=contact.id,
+            last_activity_at=utc_now(),
+        )
+        session.add(conversation)
+        await session.flush()
+        message = Message(
+            account_id=world.account.id, inbox_id=world.inbox.id, conversation_id=conversation.id,
+            direction=Direction.outbound, sender_kind=SenderKind.agent, type="text", text="hola",
+            provider_message_id="wamid.race", status=MessageStatus.sent,
+        )
+        session.add(message)
+    arrivals = list(order) + [order[0], order[-1]]  # Meta's retries duplicate some
+    for status in arrivals:
+        update = StatusUpdate(
+            channel_account_id=world.inbox.channel_key,
+            provider_message_id="wamid.race",
+            status=DeliveryStatus(status),
+            provider_status=status,
+            timestamp=utc_now(),
+            errors=(ProviderError(code=131026, title="Message undeliverable"),) if status == "failed" else (),
+            pricing={"billable": False, "pricing_model": "PMP", "category": "service"} if status == "delivered" else None,
+        )
+        async with runtime.unit_of_work() as session:
+            assert await inbound.apply_status(session, world.inbox, update) is not None
+    async with runtime.unit_of_work() as session:
+        stored = await session.get(Message, message.id)
+    assert stored is not None
+    assert stored.status is MessageStatus.read
+    assert stored.error_code is None  # a failure after delivery (another device) is kept in the timeline only
+    assert stored.pricing == {"billable": False, "pricing_model": "PMP", "category": "service"}
