@@ -23,6 +23,7 @@ class GraphDouble:
     sent: list[dict[str, object]] = field(default_factory=list)
     media_mime: dict[str, str] = field(default_factory=dict)
     fail_media_with: int | None = None
+    templates: list[dict[str, object]] = field(default_factory=list)
 
     def handler(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
@@ -46,6 +47,8 @@ class GraphDouble:
                     "messages": [{"id": f"wamid.out{len(self.sent)}"}],
                 },
             )
+        if path.endswith("/message_templates"):
+            return httpx.Response(200, json={"data": self.templates, "paging": {"cursors": {}}})
         media_id = path.rsplit("/", 1)[-1]
         if self.fail_media_with is not None:
             return httpx.Response(

@@ -8,6 +8,7 @@ TASK_MODULES: tuple[str, ...] = (
     "mostrador.webhooks.tasks",
     "mostrador.messages.tasks",
     "mostrador.media.tasks",
+    "mostrador.message_templates.tasks",
 )
 
 

@@ -108,6 +108,16 @@ async def test_fixture_through_endpoint(
                 if isinstance(media, dict) and "id" in media and "mime_type" in media:
                     graph.media_mime[media["id"]] = media["mime_type"].split(";")[0]
     runtime.graph_transport = graph.transport
+    for entry in payload.get("entry", []):
+        for change in entry.get("changes", []):
+            value = change.get("value", {})
+            if "message_template_id" in value:  # what a template sync would find at Meta afterwards
+                graph.templates.append({
+                    "id": str(value["message_template_id"]), "name": value.get("message_template_name", "t"),
+                    "language": value.get("message_template_language", "es"),
+                    "status": value.get("event", "APPROVED"), "category": "UTILITY",
+                    "components": [{"type": "BODY", "text": "Hola {{1}}"}],
+                })
     account = await make_account(runtime)
     await connect_numbers(runtime, account, numbers_in(payload))
     await seed_outbound(runtime, account, payload)

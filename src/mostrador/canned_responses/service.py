@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import builtins
+
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,10 +16,12 @@ def _taken(code: str) -> Conflict:
 
 
 class CannedResponseService:
-    async def list(self, session: AsyncSession, account_id: int) -> list[CannedResponse]:
+    async def list(self, session: AsyncSession, account_id: int) -> builtins.list[CannedResponse]:
         return await CannedResponseRepository.from_session(session).list_by_code(account_id)
 
-    async def search(self, session: AsyncSession, account_id: int, query: str, *, limit: int = 10) -> list[CannedResponse]:
+    async def search(
+        self, session: AsyncSession, account_id: int, query: str, *, limit: int = 10
+    ) -> builtins.list[CannedResponse]:
         """For the composer's '/' picker: short codes starting with ``query`` or content containing it."""
         return await CannedResponseRepository.from_session(session).search(account_id, query, limit=limit)
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import builtins
+
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -10,7 +12,7 @@ from mostrador.models import Label
 
 
 class LabelService:
-    async def list(self, session: AsyncSession, account_id: int) -> list[Label]:
+    async def list(self, session: AsyncSession, account_id: int) -> builtins.list[Label]:
         return await LabelRepository.from_session(session).list_by_name(account_id)
 
     async def get(self, session: AsyncSession, account_id: int, label_id: int) -> Label:

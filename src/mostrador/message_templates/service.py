@@ -121,3 +121,47 @@ class MessageTemplateService:
 
 
 message_template = MessageTemplateService()
+
+
+async def upsert_from_provider(session: AsyncSession, inbox: Inbox, items: list[dict[str, Any]]) -> int:
+    """Mirror the provider's template list into the inbox (create, update; missing ones are marked DELETED)."""
+    existing = {
+        (t.name, t.language): t
+        for t in (
+            await session.execute(
+                scoped(select(MessageTemplate), MessageTemplate, inbox.account_id).where(
+                    MessageTemplate.inbox_id == inbox.id
+                )
+            )
+        ).scalars()
+    }
+    seen: set[tuple[str, str]] = set()
+    for item in items:
+        name, language = str(item.get("name") or ""), str(item.get("language") or "")
+        if not name or not language:
+            continue
+        key = (name, language)
+        seen.add(key)
+        template = existing.get(key)
+        if template is None:
+            template = MessageTemplate(account_id=inbox.account_id, inbox_id=inbox.id, name=name, language=language)
+            session.add(template)
+        template.provider_template_id = str(item.get("id") or template.provider_template_id or "") or None
+        template.status = str(item.get("status") or template.status).upper()
+        template.category = str(item.get("category") or template.category).upper()
+        template.parameter_format = str(item.get("parameter_format") or "POSITIONAL").upper()
+        components = item.get("components")
+        if isinstance(components, list):
+            template.components = components
+        quality = item.get("quality_score")
+        if isinstance(quality, dict):
+            template.quality = str(quality.get("score") or "") or None
+        elif isinstance(quality, str):
+            template.quality = quality
+        rejected = item.get("rejected_reason")
+        template.rejected_reason = str(rejected) if rejected and rejected != "NONE" else None
+    for key, template in existing.items():
+        if key not in seen and template.status != "DELETED":
+            template.status = "DELETED"
+    await session.flush()
+    return len(seen)

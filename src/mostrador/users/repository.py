@@ -3,7 +3,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from mostrador.kit.repository import RepositoryBase
-from mostrador.models import ApiToken, User
+from mostrador.models import ApiToken, Role, User
 
 
 class UserRepository(RepositoryBase[User]):
@@ -14,6 +14,13 @@ class UserRepository(RepositoryBase[User]):
 
     async def get_active(self, user_id: int) -> User | None:
         return await self.one_or_none(select(User).where(User.id == user_id, User.is_active.is_(True)))
+
+    async def list_by_name(self, account_id: int) -> list[User]:
+        return await self.all(self.scoped_statement(account_id).order_by(func.lower(User.name), User.id))
+
+    async def count_active_admins(self, account_id: int) -> int:
+        statement = self.scoped_statement(account_id).where(User.role == Role.admin, User.is_active.is_(True))
+        return len(await self.all(statement))
 
 
 class ApiTokenRepository(RepositoryBase[ApiToken]):

@@ -21,3 +21,11 @@ class UserRead(BaseModel):
     role: Role
     availability: Availability
     is_active: bool
+
+
+class UserUpdate(BaseModel):
+    """Admin changes to an agent; None keeps the value."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    role: Role | None = None
+    max_open_conversations: int | None = Field(default=None, ge=0, le=1000)

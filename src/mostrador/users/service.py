@@ -1,15 +1,17 @@
 from __future__ import annotations
 
+import builtins
+
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mostrador.auth.passwords import hash_password, needs_rehash, verify_password
+from mostrador.auth.passwords import MIN_PASSWORD_LENGTH, hash_password, needs_rehash, verify_password
 from mostrador.exceptions import BadRequest, Conflict, NotFound
 from mostrador.kit.crypto import hash_token, new_token
 from mostrador.kit.time import utc_now
-from mostrador.models import Account, ApiToken, Role, User
+from mostrador.models import Account, ApiToken, Availability, Role, User
 from mostrador.users.repository import ApiTokenRepository, UserRepository
-from mostrador.users.schemas import UserCreate
+from mostrador.users.schemas import UserCreate, UserUpdate
 
 
 class UserService:
@@ -66,6 +68,76 @@ class UserService:
         if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
             token.last_used_at = now
         return user
+
+    # --- agent management (settings pages) -------------------------------------------------------------------
+
+    async def list(self, session: AsyncSession, account_id: int) -> builtins.list[User]:
+        return await UserRepository.from_session(session).list_by_name(account_id)
+
+    async def get(self, session: AsyncSession, account_id: int, user_id: int) -> User:
+        found = await UserRepository.from_session(session).get(account_id, user_id)
+        if found is None:
+            raise NotFound(f"user {user_id} not found", code="user_not_found")
+        return found
+
+    async def _check_keeps_an_admin(self, session: AsyncSession, target: User) -> None:
+        if not (target.role is Role.admin and target.is_active):
+            return
+        if await UserRepository.from_session(session).count_active_admins(target.account_id) <= 1:
+            raise Conflict("the account needs at least one active admin", code="last_admin")
+
+    async def update(self, session: AsyncSession, account_id: int, user_id: int, data: UserUpdate) -> User:
+        target = await self.get(session, account_id, user_id)
+        if data.role is not None and data.role is not target.role:
+            if target.role is Role.admin:
+                await self._check_keeps_an_admin(session, target)
+            target.role = data.role
+        if data.name is not None:
+            target.name = data.name
+        if data.max_open_conversations is not None:
+            target.max_open_conversations = data.max_open_conversations
+        await session.flush()
+        return target
+
+    async def deactivate(self, session: AsyncSession, actor: User, user_id: int) -> User:
+        """Signs the user out everywhere (session_version bump); their API tokens stop resolving too."""
+        target = await self.get(session, actor.account_id, user_id)
+        if target.id == actor.id:
+            raise BadRequest("you cannot deactivate yourself", code="cannot_deactivate_self")
+        if not target.is_active:
+            return target
+        await self._check_keeps_an_admin(session, target)
+        target.is_active = False
+        target.availability = Availability.offline
+        target.session_version += 1
+        await session.flush()
+        return target
+
+    async def activate(self, session: AsyncSession, account_id: int, user_id: int) -> User:
+        target = await self.get(session, account_id, user_id)
+        target.is_active = True
+        await session.flush()
+        return target
+
+    async def set_availability(self, session: AsyncSession, target: User, availability: Availability) -> User:
+        target.availability = availability
+        target.last_seen_at = utc_now()
+        await session.flush()
+        return target
+
+    async def set_locale(self, session: AsyncSession, target: User, locale: str | None) -> User:
+        target.locale = locale
+        await session.flush()
+        return target
+
+    async def change_password(self, session: AsyncSession, target: User, password: str) -> User:
+        """Signs every other session out (session_version bump)."""
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise BadRequest(f"passwords need at least {MIN_PASSWORD_LENGTH} characters", code="password_too_short")
+        target.password_hash = hash_password(password)
+        target.session_version += 1
+        await session.flush()
+        return target
 
 
 def can_administer(user: User) -> bool:

@@ -220,6 +220,8 @@ class WebhookIntake:
             if event.field == "message_template_components_update" and isinstance(components, list):
                 template.components = components
             await session.flush()
+            if not template.components:
+                enqueue(session, "templates.sync", inbox.id)  # status webhooks carry no content: fetch it
 
     async def _apply_preference(
         self, session: AsyncSession, router: _InboxRouter, event: UserPreferenceUpdate, report: ProcessReport

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
@@ -127,6 +128,10 @@ class WhatsAppAdapter:
 
     async def upload_media(self, content: bytes, mime_type: str, filename: str) -> str:
         return await self.client.upload_media(content, mime_type, filename)
+
+    async def sync_templates(self) -> list[dict[str, Any]]:
+        """The business account's templates as the provider reports them (name, language, status, components)."""
+        return await self.client.list_templates(self.config.waba_id)
 
     async def mark_read(self, provider_message_id: str, typing: bool = False) -> None:
         await self.client.mark_as_read(provider_message_id, typing_indicator=typing)

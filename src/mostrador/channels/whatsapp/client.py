@@ -419,6 +419,24 @@ class GraphClient:
             raise invalid_response_error("upload answer has no id")
         return media_id
 
+    async def list_templates(self, waba_id: str, *, page_size: int = 100, max_pages: int = 60) -> list[dict[str, Any]]:
+        """Every message template of a WhatsApp Business Account, following the cursor pages."""
+        path = f"{self._segment(waba_id, 'business account id')}/message_templates"
+        templates: list[dict[str, Any]] = []
+        params: dict[str, str] = {"limit": str(page_size)}
+        for _page in range(max_pages):
+            answer = await self.request("GET", path, params=params)
+            data = answer.get("data")
+            if not isinstance(data, list):
+                raise invalid_response_error("template list has no data array")
+            templates.extend(item for item in data if isinstance(item, dict))
+            paging = answer.get("paging")
+            after = paging.get("cursors", {}).get("after") if isinstance(paging, dict) else None
+            if not (isinstance(paging, dict) and paging.get("next") and isinstance(after, str) and after):
+                break
+            params = {"limit": str(page_size), "after": after}
+        return templates
+
     async def get_media_url(self, media_id: str, *, phone_number_id: str | None = None) -> MediaInfo:
         params = {"phone_number_id": phone_number_id} if phone_number_id else None
         answer = await self.request("GET", self._segment(media_id, "media id"), params=params)
