@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -11,26 +12,43 @@ from mostrador import __version__
 from mostrador.api import router as api_router
 from mostrador.api_errors import install_error_handlers
 from mostrador.config import Settings
+from mostrador.demo.live import bring_demo_to_life, demo_simulator_config
 from mostrador.health import router as health_router
 from mostrador.logging import correlation_id, new_correlation_id
 from mostrador.runtime import Runtime, build_runtime
+from mostrador.simulator import Simulator, create_simulator_app
 from mostrador.tasks import import_all_tasks
 from mostrador.web import install_web
+from mostrador.worker.sweeper import run_sweeper
 from mostrador.webhooks.endpoints import router as webhooks_router
 
 
-def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI:
+def create_app(settings: Settings, *, runtime: Runtime | None = None, demo: bool = False) -> FastAPI:
+    """``demo``: mount the Cloud API simulator at /sim and let the demo's customers write in."""
     import_all_tasks()
     owned = runtime is None
     app_runtime = runtime or build_runtime(settings)
+    simulator_app = create_simulator_app(demo_simulator_config(settings)) if demo else None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        background: list[asyncio.Task[None]] = []
         if owned:
             await app_runtime.start()
+            if not settings.distributed:
+                background.append(asyncio.create_task(run_sweeper(app_runtime), name="sweeper"))
+        if simulator_app is not None:
+            simulator: Simulator = simulator_app.state.simulator
+            await simulator.start()
+            background.append(asyncio.create_task(bring_demo_to_life(app_runtime, simulator), name="demo"))
         try:
             yield
         finally:
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
+            if simulator_app is not None:
+                await simulator_app.state.simulator.aclose()
             if owned:
                 await app_runtime.aclose()
 
@@ -42,6 +60,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
         lifespan=lifespan,
     )
     app.state.runtime = app_runtime
+    app.state.demo = demo
     app.state.settings = settings
     install_error_handlers(app)
 
@@ -60,4 +79,6 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     app.include_router(api_router)
     app.include_router(webhooks_router)
     install_web(app)
+    if simulator_app is not None:
+        app.mount("/sim", simulator_app)
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -20,7 +21,7 @@ from mostrador.web.templating import apply_request_locale, render
 
 log = get_logger(__name__)
 
-Handler = Callable[[Request, Any], Awaitable[Response]]
+Handler = Callable[[Request, Any], Response | Awaitable[Response]]
 
 
 def is_ui_request(request: Request) -> bool:
@@ -59,7 +60,7 @@ async def _csrf_failed(request: Request, _error: CsrfFailed) -> Response:
         request,
         403,
         gettext("The form expired"),
-        gettext("For your security this request was rejected (missing or invalid CSRF token). Reload the page and try again."),
+        gettext("This request was rejected for your security (invalid CSRF token). Reload the page and try again."),
     )
 
 
@@ -75,13 +76,16 @@ def _status_title(status_code: int) -> str:
     return gettext("The request could not be processed")
 
 
-def _wrap(previous: Handler | None, ui_message: Callable[[Any], tuple[int, str]]) -> Handler:
+def _wrap(
+    previous: Handler | None, ui_message: Callable[[Any], tuple[int, str]]
+) -> Callable[[Request, Any], Awaitable[Response]]:
     async def handler(request: Request, error: Any) -> Response:
         if is_ui_request(request) or previous is None:
             apply_request_locale(request)
             status_code, message = ui_message(error)
             return error_page(request, status_code, _status_title(status_code), message)
-        return await previous(request, error)
+        result = previous(request, error)
+        return await result if inspect.isawaitable(result) else result
 
     return handler
 

@@ -106,13 +106,12 @@ class LocaleContext:
         return get_translations(self.locale)
 
 
-_current: ContextVar[LocaleContext] = ContextVar(
-    "mostrador_locale", default=LocaleContext(DEFAULT_LOCALE, resolve_timezone(DEFAULT_TIMEZONE))
-)
+_DEFAULT_CONTEXT = LocaleContext(DEFAULT_LOCALE, resolve_timezone(DEFAULT_TIMEZONE))
+_current: ContextVar[LocaleContext | None] = ContextVar("mostrador_locale", default=None)
 
 
 def current() -> LocaleContext:
-    return _current.get()
+    return _current.get() or _DEFAULT_CONTEXT
 
 
 def set_locale(locale: str, timezone: str | None = None) -> None:
@@ -124,7 +123,7 @@ def set_locale(locale: str, timezone: str | None = None) -> None:
 def use_locale(locale: str, timezone: str | None = None) -> Iterator[LocaleContext]:
     token = _current.set(LocaleContext(resolve_locale(locale), resolve_timezone(timezone)))
     try:
-        yield _current.get()
+        yield current()
     finally:
         _current.reset(token)
 

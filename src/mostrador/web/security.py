@@ -66,7 +66,9 @@ def is_https(connection: HTTPConnection) -> bool:
     return connection.url.scheme == "https"
 
 
-def set_session_cookie(response: Response, request: Request, secret_key: str, data: SessionData, max_age_s: int) -> None:
+def set_session_cookie(
+    response: Response, request: Request, secret_key: str, data: SessionData, max_age_s: int
+) -> None:
     response.set_cookie(
         SESSION_COOKIE,
         dump_session(secret_key, data),

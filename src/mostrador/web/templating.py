@@ -108,7 +108,9 @@ def csrf_seeds(request: Request) -> list[str]:
     """Seeds a CSRF token may be bound to: the session's nonce and/or the pre-session cookie's."""
     settings = request.app.state.runtime.settings
     seeds: list[str] = []
-    session = load_session(settings.resolved_secret_key, request.cookies.get(SESSION_COOKIE), settings.session_max_age_s)
+    session = load_session(
+        settings.resolved_secret_key, request.cookies.get(SESSION_COOKIE), settings.session_max_age_s
+    )
     if session is not None:
         seeds.append(session.nonce)
     presession = load_presession(settings.resolved_secret_key, request.cookies.get(PRESESSION_COOKIE))

@@ -13,7 +13,7 @@ from mostrador.users.service import user as user_service
 from mostrador.web import i18n
 from mostrador.web.deps import CurrentAgent, ui_router
 from mostrador.web.forms import read_form
-from mostrador.web.htmx import Toast, hx_refresh, hx_redirect, safe_next
+from mostrador.web.htmx import Toast, hx_redirect, hx_refresh, safe_next
 from mostrador.web.templating import render
 
 router = ui_router()

@@ -74,7 +74,9 @@ async def update_agent(
 
 
 @router.post("/{user_id}/deactivate", response_model=None)
-async def deactivate_agent(request: Request, user_id: int, user: AdminAgent, session: SessionDep, shell: ShellDep) -> Response:
+async def deactivate_agent(
+    request: Request, user_id: int, user: AdminAgent, session: SessionDep, shell: ShellDep
+) -> Response:
     try:
         target = await user_service.deactivate(session, user, user_id)
     except (Conflict, BadRequest) as error:
@@ -85,7 +87,9 @@ async def deactivate_agent(request: Request, user_id: int, user: AdminAgent, ses
 
 
 @router.post("/{user_id}/activate", response_model=None)
-async def activate_agent(request: Request, user_id: int, _user: AdminAgent, session: SessionDep, shell: ShellDep) -> Response:
+async def activate_agent(
+    request: Request, user_id: int, _user: AdminAgent, session: SessionDep, shell: ShellDep
+) -> Response:
     target = await user_service.activate(session, shell.account.id, user_id)
     message = gettext("%(name)s can sign in again.") % {"name": target.name}
     return await saved(request, URL, TEMPLATE, _context(request, session, shell), message)

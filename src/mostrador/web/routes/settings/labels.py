@@ -55,7 +55,9 @@ async def create_label(request: Request, _user: AdminAgent, session: SessionDep,
 
 
 @router.post("/{label_id}", response_model=None)
-async def update_label(request: Request, label_id: int, _user: AdminAgent, session: SessionDep, shell: ShellDep) -> Response:
+async def update_label(
+    request: Request, label_id: int, _user: AdminAgent, session: SessionDep, shell: ShellDep
+) -> Response:
     form = await read_form(request)
     data, errors = parse(LabelUpdate, form)
     if data is not None:
@@ -70,6 +72,8 @@ async def update_label(request: Request, label_id: int, _user: AdminAgent, sessi
 
 
 @router.post("/{label_id}/delete", response_model=None)
-async def delete_label(request: Request, label_id: int, _user: AdminAgent, session: SessionDep, shell: ShellDep) -> Response:
+async def delete_label(
+    request: Request, label_id: int, _user: AdminAgent, session: SessionDep, shell: ShellDep
+) -> Response:
     await label_service.delete(session, shell.account.id, label_id)
     return await saved(request, URL, TEMPLATE, _context(session, shell), gettext("Label deleted."))

@@ -61,7 +61,9 @@ async def create_team(request: Request, _user: AdminAgent, session: SessionDep, 
 
 
 @router.post("/{team_id}", response_model=None)
-async def rename_team(request: Request, team_id: int, _user: AdminAgent, session: SessionDep, shell: ShellDep) -> Response:
+async def rename_team(
+    request: Request, team_id: int, _user: AdminAgent, session: SessionDep, shell: ShellDep
+) -> Response:
     form = await read_form(request)
     data, errors = parse(TeamUpdate, form)
     if data is not None:
@@ -75,17 +77,23 @@ async def rename_team(request: Request, team_id: int, _user: AdminAgent, session
 
 
 @router.post("/{team_id}/delete", response_model=None)
-async def delete_team(request: Request, team_id: int, _user: AdminAgent, session: SessionDep, shell: ShellDep) -> Response:
+async def delete_team(
+    request: Request, team_id: int, _user: AdminAgent, session: SessionDep, shell: ShellDep
+) -> Response:
     await team_service.delete(session, shell.account.id, team_id)
     return await saved(request, URL, TEMPLATE, _context(session, shell), gettext("Team deleted."))
 
 
 @router.post("/{team_id}/members", response_model=None)
-async def add_member(request: Request, team_id: int, _user: AdminAgent, session: SessionDep, shell: ShellDep) -> Response:
+async def add_member(
+    request: Request, team_id: int, _user: AdminAgent, session: SessionDep, shell: ShellDep
+) -> Response:
     form = await read_form(request)
     user_id = form_id(form.get("user_id"))
     if user_id is None:
-        return await _invalid(request, session, shell, {"row_errors": {team_id: {"user_id": gettext("Choose an agent.")}}})
+        return await _invalid(
+            request, session, shell, {"row_errors": {team_id: {"user_id": gettext("Choose an agent.")}}}
+        )
     await team_service.add_member(session, shell.account.id, team_id, user_id)
     return await saved(request, URL, TEMPLATE, _context(session, shell), gettext("Member added."))
 
