@@ -7,6 +7,7 @@ language, nav shell), renders in the request's language and returns an ``HTMLRes
 from __future__ import annotations
 
 import secrets
+from contextvars import ContextVar
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,14 @@ from mostrador.web.security import (
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+# The token of the page being rendered: macros imported without context (components/ui.html) still see it.
+_render_csrf: ContextVar[str] = ContextVar("mostrador_render_csrf", default="")
+
+
+def csrf_input() -> Markup:
+    return Markup('<input type="hidden" name="csrf_token" value="{}">').format(_render_csrf.get())
 
 
 def _static(path: str) -> str:
@@ -75,6 +84,7 @@ def build_environment() -> Environment:
     env.filters["clock"] = i18n.format_clock
     env.filters["avatar_hue"] = _avatar_hue
     env.globals["static"] = _static
+    env.globals["csrf_input"] = csrf_input
     env.globals["url_with"] = _url_with
     env.globals["language_name"] = i18n.language_name
     env.globals["SUPPORTED_LOCALES"] = i18n.SUPPORTED_LOCALES
@@ -151,7 +161,12 @@ def base_context(request: Request) -> dict[str, Any]:
 
 def render_string(request: Request, name: str, context: Mapping[str, Any] | None = None) -> str:
     apply_request_locale(request)
-    return env.get_template(name).render({**base_context(request), **(context or {})})
+    context = {**base_context(request), **(context or {})}
+    token = _render_csrf.set(context["csrf_token"])
+    try:
+        return env.get_template(name).render(context)
+    finally:
+        _render_csrf.reset(token)
 
 
 def render(

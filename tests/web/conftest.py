@@ -1,0 +1,57 @@
+"""Helpers for the UI tests: sign in through the real login form, read CSRF tokens out of pages."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+from factories import World, make_user, make_world
+
+from mostrador.models import Role, User
+from mostrador.runtime import Runtime
+
+PASSWORD = "correct horse"  # what tests/factories.make_user sets
+CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
+
+
+def csrf_from(html: str) -> str:
+    match = CSRF_META.search(html)
+    assert match, "page has no csrf-token meta tag"
+    return match.group(1)
+
+
+async def login(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> httpx.Response:
+    page = await client.get("/login")
+    assert page.status_code == 200
+    return await client.post(
+        "/login", data={"email": email, "password": password, "csrf_token": csrf_from(page.text), "next": "/"}
+    )
+
+
+async def signed_in_csrf(client: httpx.AsyncClient, path: str = "/") -> str:
+    page = await client.get(path)
+    assert page.status_code == 200, page.text[:500]
+    return csrf_from(page.text)
+
+
+@pytest.fixture
+async def world(runtime: Runtime) -> World:
+    return await make_world(runtime)
+
+
+@pytest.fixture
+async def agent(runtime: Runtime, world: World) -> User:
+    return await make_user(runtime, world.account, "agente@casaolivo.example", Role.agent, name="Ana Agente")
+
+
+@pytest.fixture
+async def supervisor(runtime: Runtime, world: World) -> User:
+    return await make_user(runtime, world.account, "super@casaolivo.example", Role.supervisor, name="Sara Super")
+
+
+@pytest.fixture
+async def admin_client(client: httpx.AsyncClient, world: World) -> httpx.AsyncClient:
+    response = await login(client, world.admin.email)
+    assert response.status_code == 303, response.text[:500]
+    return client
