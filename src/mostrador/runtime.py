@@ -16,6 +16,7 @@ from mostrador.db import Database
 from mostrador.kit.ratelimit import PairRateLimiter, RateLimitStore, ThroughputLimiter, build_rate_limit_store
 from mostrador.logging import get_logger
 from mostrador.media.store import LocalMediaStore, MediaStore
+from mostrador.tasks import import_all_tasks
 from mostrador.realtime.events import RealtimeEvent, drop_pending_events, take_pending_events
 from mostrador.realtime.pubsub import MemoryPubSub, PubSub, RedisPubSub
 from mostrador.worker.backends import DramatiqJobBackend, InProcessJobBackend, JobBackend
@@ -85,6 +86,7 @@ class Runtime:
 
 
 def build_runtime(settings: Settings, *, graph_transport: httpx.AsyncBaseTransport | None = None) -> Runtime:
+    import_all_tasks()  # both runners must know every actor
     db = Database.from_settings(settings)
     media = LocalMediaStore(settings.resolved_media_dir)
     store = build_rate_limit_store(settings.redis_url, prefix=f"{settings.queue_namespace}:rl:")
