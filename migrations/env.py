@@ -15,8 +15,15 @@ target_metadata = Base.metadata
 
 
 # Search index objects live outside the ORM (see mostrador.messages.search).
-UNMANAGED = {"messages_fts", "messages_fts_data", "messages_fts_idx", "messages_fts_docsize", "messages_fts_config",
-             "search_vector", "ix_messages_search_vector"}
+UNMANAGED = {
+    "messages_fts",
+    "messages_fts_data",
+    "messages_fts_idx",
+    "messages_fts_docsize",
+    "messages_fts_config",
+    "search_vector",
+    "ix_messages_search_vector",
+}
 
 
 def _include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:

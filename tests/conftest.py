@@ -16,17 +16,12 @@ import httpx
 import pytest
 
 from dbutil import truncate
-
 from mostrador.app import create_app
 from mostrador.config import Settings
 from mostrador.migrate import upgrade
 from mostrador.runtime import Runtime, build_runtime
 from mostrador.worker.backends import InProcessJobBackend
-
-POSTGRES_ADMIN_URL = os.environ.get("MOSTRADOR_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-REDIS_URL = os.environ.get("MOSTRADOR_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-APP_SECRET = "test-app-secret"
-VERIFY_TOKEN = "test-verify-token"
+from testenv import APP_SECRET, POSTGRES_ADMIN_URL, VERIFY_TOKEN
 
 
 def _worker_id() -> str:

@@ -47,7 +47,10 @@ async def make_token(runtime: Runtime, user: User) -> str:
 
 
 async def make_inbox(
-    runtime: Runtime, account: Account, phone_number_id: str = PHONE_NUMBER_ID, waba_id: str = WABA_ID,
+    runtime: Runtime,
+    account: Account,
+    phone_number_id: str = PHONE_NUMBER_ID,
+    waba_id: str = WABA_ID,
     graph_url: str | None = None,
 ) -> Inbox:
     async with runtime.unit_of_work() as session:
@@ -59,11 +62,19 @@ async def make_inbox(
             display_phone_number="+34 910 000 000",
             graph_url=graph_url,
         )
-        return await inbox_service.create_whatsapp(session, account, data, secret_key=runtime.settings.resolved_secret_key)
+        return await inbox_service.create_whatsapp(
+            session, account, data, secret_key=runtime.settings.resolved_secret_key
+        )
 
 
-async def make_world(runtime: Runtime, *, suffix: str = "", phone_number_id: str = PHONE_NUMBER_ID,
-                     waba_id: str = WABA_ID, graph_url: str | None = None) -> World:
+async def make_world(
+    runtime: Runtime,
+    *,
+    suffix: str = "",
+    phone_number_id: str = PHONE_NUMBER_ID,
+    waba_id: str = WABA_ID,
+    graph_url: str | None = None,
+) -> World:
     account = await make_account(runtime, f"Casa Olivo {suffix}".strip())
     admin = await make_user(runtime, account, f"admin{suffix}@casaolivo.example", Role.admin)
     token = await make_token(runtime, admin)

@@ -8,9 +8,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import httpx
-from factories import World, make_world
 from fastapi import FastAPI
 
+from factories import World, make_world
 from mostrador.runtime import Runtime
 from mostrador.simulator import RunningSimulator, SimNumber, SimulatorConfig, running_simulator
 from mostrador.worker.backends import InProcessJobBackend
@@ -47,7 +47,9 @@ class Wired:
 
 
 @asynccontextmanager
-async def wired(runtime: Runtime, app: FastAPI, client: httpx.AsyncClient, **behaviours: object) -> AsyncIterator[Wired]:
+async def wired(
+    runtime: Runtime, app: FastAPI, client: httpx.AsyncClient, **behaviours: object
+) -> AsyncIterator[Wired]:
     config = SimulatorConfig(
         callback_url="http://mostrador.test/webhooks/whatsapp",
         app_secret=runtime.settings.wa_app_secret,
@@ -60,5 +62,7 @@ async def wired(runtime: Runtime, app: FastAPI, client: httpx.AsyncClient, **beh
     )
     async with running_simulator(config, webhook_transport=httpx.ASGITransport(app=app)) as sim:
         runtime.graph_transport = sim.transport
-        world = await make_world(runtime, phone_number_id=PHONE_NUMBER_ID, waba_id=WABA_ID, graph_url="http://simulator")
+        world = await make_world(
+            runtime, phone_number_id=PHONE_NUMBER_ID, waba_id=WABA_ID, graph_url="http://simulator"
+        )
         yield Wired(world=world, sim=sim, runtime=runtime, api=client)

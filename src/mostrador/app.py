@@ -19,8 +19,8 @@ from mostrador.runtime import Runtime, build_runtime
 from mostrador.simulator import Simulator, create_simulator_app
 from mostrador.tasks import import_all_tasks
 from mostrador.web import install_web
-from mostrador.worker.sweeper import run_sweeper
 from mostrador.webhooks.endpoints import router as webhooks_router
+from mostrador.worker.sweeper import run_sweeper
 
 
 def create_app(settings: Settings, *, runtime: Runtime | None = None, demo: bool = False) -> FastAPI:

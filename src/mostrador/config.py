@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_VAR_DIR = Path("var")
@@ -28,8 +28,9 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_json: bool = False
 
-    wa_app_secret: str = "dev-app-secret"
-    wa_verify_token: str = "dev-verify-token"
+    # Development defaults; production refuses them (see _no_dev_secrets_in_production).
+    wa_app_secret: str = "dev-app-secret"  # noqa: S105
+    wa_verify_token: str = "dev-verify-token"  # noqa: S105
     wa_graph_url: str = "https://graph.facebook.com"
     wa_api_version: str = "v26.0"
     wa_webhook_max_bytes: int = Field(default=3 * 1024 * 1024, ge=1024)
@@ -47,9 +48,7 @@ class Settings(BaseSettings):
     @classmethod
     def _known_database(cls, value: str) -> str:
         if value and not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://", "postgresql://")):
-            raise ValueError(
-                "expected sqlite+aiosqlite:///path/to.db or postgresql+asyncpg://user@host:port/db"
-            )
+            raise ValueError("expected sqlite+aiosqlite:///path/to.db or postgresql+asyncpg://user@host:port/db")
         if value.startswith("postgresql://"):
             value = "postgresql+asyncpg://" + value.removeprefix("postgresql://")
         return value
@@ -62,6 +61,16 @@ class Settings(BaseSettings):
         if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("expected redis://host:port/db")
         return value
+
+    @model_validator(mode="after")
+    def _no_dev_secrets_in_production(self) -> Settings:
+        if self.env == "production":
+            for name in ("wa_app_secret", "wa_verify_token"):
+                if getattr(self, name).startswith("dev-"):
+                    raise ValueError(f"MOSTRADOR_{name.upper()} must be set to your Meta app's value in production")
+            if not self.secret_key:
+                raise ValueError("MOSTRADOR_SECRET_KEY must be set in production")
+        return self
 
     @property
     def resolved_database_url(self) -> str:

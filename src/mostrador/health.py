@@ -32,4 +32,6 @@ async def readyz(runtime: RuntimeDep) -> JSONResponse:
         except Exception as error:
             checks["broker"] = f"error: {type(error).__name__}"
     ready = all(value == "ok" for value in checks.values())
-    return JSONResponse({"status": "ok" if ready else "unavailable", "checks": checks}, status_code=200 if ready else 503)
+    return JSONResponse(
+        {"status": "ok" if ready else "unavailable", "checks": checks}, status_code=200 if ready else 503
+    )

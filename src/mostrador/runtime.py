@@ -16,9 +16,9 @@ from mostrador.db import Database
 from mostrador.kit.ratelimit import PairRateLimiter, RateLimitStore, ThroughputLimiter, build_rate_limit_store
 from mostrador.logging import get_logger
 from mostrador.media.store import LocalMediaStore, MediaStore
-from mostrador.tasks import import_all_tasks
 from mostrador.realtime.events import RealtimeEvent, drop_pending_events, take_pending_events
 from mostrador.realtime.pubsub import MemoryPubSub, PubSub, RedisPubSub
+from mostrador.tasks import import_all_tasks
 from mostrador.worker.backends import DramatiqJobBackend, InProcessJobBackend, JobBackend
 from mostrador.worker.dramatiq_app import build_broker
 from mostrador.worker.enqueue import PendingJob, drop_pending_jobs, take_pending_jobs

@@ -16,11 +16,11 @@ from pathlib import Path
 import httpx
 import pytest
 import redis
-from conftest import APP_SECRET, REDIS_URL, VERIFY_TOKEN
-from dbutil import truncate
-from factories import make_world
 from sqlalchemy import func, select
 
+from testenv import APP_SECRET, REDIS_URL, VERIFY_TOKEN
+from dbutil import truncate
+from factories import make_world
 from mostrador.app import create_app
 from mostrador.channels.whatsapp.signature import sign
 from mostrador.config import Settings
@@ -49,9 +49,17 @@ def namespace() -> str:
 def distributed_settings(postgres_url: str, namespace: str, tmp_path: Path) -> Settings:
     require_redis()
     return Settings(
-        env="test", database_url=postgres_url, redis_url=REDIS_URL, queue_namespace=namespace, var_dir=tmp_path,
-        secret_key="test-secret-key", wa_app_secret=APP_SECRET, wa_verify_token=VERIFY_TOKEN,
-        wa_graph_url="http://127.0.0.1:9", sweeper_interval_s=0.5, sweeper_stale_after_s=1.0,
+        env="test",
+        database_url=postgres_url,
+        redis_url=REDIS_URL,
+        queue_namespace=namespace,
+        var_dir=tmp_path,
+        secret_key="test-secret-key",
+        wa_app_secret=APP_SECRET,
+        wa_verify_token=VERIFY_TOKEN,
+        wa_graph_url="http://127.0.0.1:9",
+        sweeper_interval_s=0.5,
+        sweeper_stale_after_s=1.0,
     )
 
 
@@ -108,16 +116,38 @@ async def wait_for(predicate, timeout: float = 20.0) -> None:  # type: ignore[no
 
 
 def webhook(wamid: str) -> bytes:
-    return json.dumps({
-        "object": "whatsapp_business_account",
-        "entry": [{"id": "102290129340398", "changes": [{"field": "messages", "value": {
-            "messaging_product": "whatsapp",
-            "metadata": {"display_phone_number": "34910000000", "phone_number_id": "106540352242922"},
-            "contacts": [{"profile": {"name": "Lucas Pereyra"}, "wa_id": "5491122334455"}],
-            "messages": [{"from": "5491122334455", "id": wamid, "timestamp": "1763880000", "type": "text",
-                          "text": {"body": "Hola, ¿hacen envíos a Córdoba?"}}],
-        }}]}],
-    }).encode()
+    return json.dumps(
+        {
+            "object": "whatsapp_business_account",
+            "entry": [
+                {
+                    "id": "102290129340398",
+                    "changes": [
+                        {
+                            "field": "messages",
+                            "value": {
+                                "messaging_product": "whatsapp",
+                                "metadata": {
+                                    "display_phone_number": "34910000000",
+                                    "phone_number_id": "106540352242922",
+                                },
+                                "contacts": [{"profile": {"name": "Lucas Pereyra"}, "wa_id": "5491122334455"}],
+                                "messages": [
+                                    {
+                                        "from": "5491122334455",
+                                        "id": wamid,
+                                        "timestamp": "1763880000",
+                                        "type": "text",
+                                        "text": {"body": "Hola, ¿hacen envíos a Córdoba?"},
+                                    }
+                                ],
+                            },
+                        }
+                    ],
+                }
+            ],
+        }
+    ).encode()
 
 
 async def test_webhook_job_runs_in_a_separate_worker_process(
@@ -131,7 +161,9 @@ async def test_webhook_job_runs_in_a_separate_worker_process(
     await asyncio.sleep(0.3)  # let the subscription register
     body = webhook("wamid.distributed")
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
-        response = await client.post("/webhooks/whatsapp", content=body, headers={"X-Hub-Signature-256": sign(body, APP_SECRET)})
+        response = await client.post(
+            "/webhooks/whatsapp", content=body, headers={"X-Hub-Signature-256": sign(body, APP_SECRET)}
+        )
     assert response.status_code == 200
 
     async def recorded() -> bool:
@@ -152,8 +184,12 @@ async def test_lost_queue_message_is_picked_up_by_the_sweeper(
     async with distributed_runtime.unit_of_work() as session:
         # Stored, but its doorbell never rang (e.g. Redis was down right after the commit).
         session.add(
-            WebhookEvent(channel_kind=ChannelKind.WHATSAPP, provider_key=uuid.uuid4().hex, body=body.decode(),
-                         received_at=utc_now() - timedelta(seconds=5))
+            WebhookEvent(
+                channel_kind=ChannelKind.WHATSAPP,
+                provider_key=uuid.uuid4().hex,
+                body=body.decode(),
+                received_at=utc_now() - timedelta(seconds=5),
+            )
         )
 
     async def handled() -> bool:

@@ -6,12 +6,12 @@ from datetime import timedelta
 
 import httpx
 from fastapi import FastAPI
-from sim_wiring import CUSTOMER, wired
 from sqlalchemy import select, update
 
 from mostrador.kit.time import utc_now
 from mostrador.models import Conversation, MessageTemplate
 from mostrador.runtime import Runtime
+from sim_wiring import CUSTOMER, wired
 
 
 async def only_conversation(client: httpx.AsyncClient, auth: dict[str, str]) -> dict:  # type: ignore[type-arg]
@@ -42,7 +42,9 @@ async def test_inbound_reply_and_read_ticks(runtime: Runtime, app: FastAPI, clie
             "¡Hola Ana! Sí, nos quedan dos en la tienda de Polanco."
         ]
         assert [s["status"] for s in delivered[0]["statuses"]] == ["sent", "delivered", "read"]
-        messages = (await client.get(f"/api/v1/conversations/{conversation['id']}/messages", headers=w.world.auth)).json()
+        messages = (
+            await client.get(f"/api/v1/conversations/{conversation['id']}/messages", headers=w.world.auth)
+        ).json()
         ours = [m for m in messages if m["direction"] == "outbound"]
         assert ours[-1]["status"] == "read"
         assert ours[-1]["provider_message_id"].startswith("wamid.")
@@ -55,9 +57,7 @@ async def test_closed_window_refuses_free_text_and_template_goes_through(
         await w.customer_says("Hola")
         conversation = await only_conversation(client, w.world.auth)
         async with runtime.unit_of_work() as session:
-            await session.execute(
-                update(Conversation).values(window_expires_at=utc_now() - timedelta(minutes=1))
-            )
+            await session.execute(update(Conversation).values(window_expires_at=utc_now() - timedelta(minutes=1)))
         refused = await client.post(
             f"/api/v1/conversations/{conversation['id']}/messages",
             json={"type": "text", "text": "¿Sigues ahí?"},
@@ -70,8 +70,12 @@ async def test_closed_window_refuses_free_text_and_template_goes_through(
         async with runtime.unit_of_work() as session:
             session.add(
                 MessageTemplate(
-                    account_id=w.world.account.id, inbox_id=w.world.inbox.id, name="hello_world", language="en_US",
-                    category="UTILITY", status="APPROVED",
+                    account_id=w.world.account.id,
+                    inbox_id=w.world.inbox.id,
+                    name="hello_world",
+                    language="en_US",
+                    category="UTILITY",
+                    status="APPROVED",
                     components=[{"type": "BODY", "text": "Hello World"}],
                 )
             )
@@ -82,7 +86,9 @@ async def test_closed_window_refuses_free_text_and_template_goes_through(
         )
         assert template.status_code == 201, template.text
         await w.settle()
-        messages = (await client.get(f"/api/v1/conversations/{conversation['id']}/messages", headers=w.world.auth)).json()
+        messages = (
+            await client.get(f"/api/v1/conversations/{conversation['id']}/messages", headers=w.world.auth)
+        ).json()
         assert messages[-1]["type"] == "template"
         assert messages[-1]["status"] in ("delivered", "read")
 
@@ -103,7 +109,9 @@ async def test_simulator_window_failure_is_shown_with_a_reason(
         )
         assert sent.status_code == 201
         await w.settle()
-        message = (await client.get(f"/api/v1/conversations/{conversation['id']}/messages", headers=w.world.auth)).json()[-1]
+        message = (
+            await client.get(f"/api/v1/conversations/{conversation['id']}/messages", headers=w.world.auth)
+        ).json()[-1]
         assert message["status"] == "failed"
         assert message["error"]["code"] == 131047
         assert "plantilla" in message["error"]["reason"].lower()
@@ -114,14 +122,22 @@ async def test_start_conversation_with_template(runtime: Runtime, app: FastAPI, 
         async with runtime.unit_of_work() as session:
             session.add(
                 MessageTemplate(
-                    account_id=w.world.account.id, inbox_id=w.world.inbox.id, name="hello_world", language="en_US",
-                    category="UTILITY", status="APPROVED", components=[{"type": "BODY", "text": "Hello World"}],
+                    account_id=w.world.account.id,
+                    inbox_id=w.world.inbox.id,
+                    name="hello_world",
+                    language="en_US",
+                    category="UTILITY",
+                    status="APPROVED",
+                    components=[{"type": "BODY", "text": "Hello World"}],
                 )
             )
         started = await client.post(
             "/api/v1/messages",
-            json={"inbox_id": w.world.inbox.id, "to": "+54 9 11 2233 4455",
-                  "template": {"name": "hello_world", "language": "en_US"}},
+            json={
+                "inbox_id": w.world.inbox.id,
+                "to": "+54 9 11 2233 4455",
+                "template": {"name": "hello_world", "language": "en_US"},
+            },
             headers=w.world.auth,
         )
         assert started.status_code == 201, started.text

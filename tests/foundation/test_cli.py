@@ -13,8 +13,13 @@ MOSTRADOR = str(Path(sys.executable).with_name("mostrador"))
 
 
 def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603
-        [MOSTRADOR, *args], capture_output=True, text=True, env={**os.environ, **(env or {})}, cwd=cwd, timeout=60,
+    return subprocess.run(
+        [MOSTRADOR, *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+        timeout=60,
         check=False,
     )
 
@@ -47,11 +52,22 @@ def test_bad_database_url_names_the_variable(tmp_path: Path) -> None:
 
 def test_user_token_inbox_lifecycle(sqlite_env: dict[str, str], tmp_path: Path) -> None:
     assert run("migrate", env=sqlite_env, cwd=tmp_path).returncode == 0
-    created = run("user", "create", "--email", "ana@tienda.example", "--password", "segura123", "--role", "admin",
-                  env=sqlite_env, cwd=tmp_path)
+    created = run(
+        "user",
+        "create",
+        "--email",
+        "ana@tienda.example",
+        "--password",
+        "segura123",
+        "--role",
+        "admin",
+        env=sqlite_env,
+        cwd=tmp_path,
+    )
     assert created.returncode == 0, created.stderr
-    duplicate = run("user", "create", "--email", "ANA@tienda.example", "--password", "segura123",
-                    env=sqlite_env, cwd=tmp_path)
+    duplicate = run(
+        "user", "create", "--email", "ANA@tienda.example", "--password", "segura123", env=sqlite_env, cwd=tmp_path
+    )
     assert duplicate.returncode == 1
     assert "already exists" in duplicate.stderr and "Traceback" not in duplicate.stderr
     short = run("user", "create", "--email", "b@tienda.example", "--password", "x", env=sqlite_env, cwd=tmp_path)
@@ -60,14 +76,52 @@ def test_user_token_inbox_lifecycle(sqlite_env: dict[str, str], tmp_path: Path) 
     assert token.returncode == 0 and token.stdout.startswith("mst_")
     unknown = run("token", "create", "--email", "nadie@tienda.example", "--name", "CRM", env=sqlite_env, cwd=tmp_path)
     assert unknown.returncode == 1 and "no user" in unknown.stderr
-    inbox = run("inbox", "create-whatsapp", "--name", "Tiendas", "--phone-number-id", "1234", "--waba-id", "99",
-                "--access-token", "EAAG", env=sqlite_env, cwd=tmp_path)
+    inbox = run(
+        "inbox",
+        "create-whatsapp",
+        "--name",
+        "Tiendas",
+        "--phone-number-id",
+        "1234",
+        "--waba-id",
+        "99",
+        "--access-token",
+        "EAAG",
+        env=sqlite_env,
+        cwd=tmp_path,
+    )
     assert inbox.returncode == 0 and inbox.stdout.strip().isdigit()
-    again = run("inbox", "create-whatsapp", "--name", "Tiendas", "--phone-number-id", "1234", "--waba-id", "99",
-                "--access-token", "EAAG", env=sqlite_env, cwd=tmp_path)
+    again = run(
+        "inbox",
+        "create-whatsapp",
+        "--name",
+        "Tiendas",
+        "--phone-number-id",
+        "1234",
+        "--waba-id",
+        "99",
+        "--access-token",
+        "EAAG",
+        env=sqlite_env,
+        cwd=tmp_path,
+    )
     assert again.returncode == 1 and "already connected" in again.stderr
-    bad_url = run("inbox", "create-whatsapp", "--name", "T", "--phone-number-id", "5", "--waba-id", "9",
-                  "--access-token", "E", "--graph-url", "ftp://x", env=sqlite_env, cwd=tmp_path)
+    bad_url = run(
+        "inbox",
+        "create-whatsapp",
+        "--name",
+        "T",
+        "--phone-number-id",
+        "5",
+        "--waba-id",
+        "9",
+        "--access-token",
+        "E",
+        "--graph-url",
+        "ftp://x",
+        env=sqlite_env,
+        cwd=tmp_path,
+    )
     assert bad_url.returncode == 2 and "--graph-url" in bad_url.stderr
 
 

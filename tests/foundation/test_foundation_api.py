@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from factories import make_world
 
+from factories import make_world
 from mostrador.db import Database, create_engine
 from mostrador.runtime import Runtime
 
@@ -26,8 +26,10 @@ class TestHealth:
 
     async def test_readyz_reports_unreachable_database(self, client: httpx.AsyncClient, runtime: Runtime) -> None:
         original = runtime.db
-        bad = "sqlite+aiosqlite:////nonexistent/dir/x.db" if original.is_sqlite else (
-            str(original.engine.url.set(database="mostrador_no_such_db").render_as_string(hide_password=False))
+        bad = (
+            "sqlite+aiosqlite:////nonexistent/dir/x.db"
+            if original.is_sqlite
+            else (str(original.engine.url.set(database="mostrador_no_such_db").render_as_string(hide_password=False)))
         )
         runtime.db = Database(create_engine(bad))
         try:
@@ -65,8 +67,9 @@ class TestContacts:
         )
         assert created.status_code == 201, created.text
         assert created.json()["phone_e164"] == "+34612345678"
-        found = await client.get("/api/v1/contacts", params={"phone": "0034612345678".replace("00", "+", 1)},
-                                 headers=world.auth)
+        found = await client.get(
+            "/api/v1/contacts", params={"phone": "0034612345678".replace("00", "+", 1)}, headers=world.auth
+        )
         assert [c["id"] for c in found.json()] == [created.json()["id"]]
 
     async def test_bad_phone_is_422_with_reason(self, client: httpx.AsyncClient, world) -> None:  # type: ignore[no-untyped-def]

@@ -11,8 +11,15 @@ from sqlalchemy.engine import Connection
 from mostrador.db import create_null_pool_engine
 from mostrador.models import Base
 
-UNMANAGED = {"messages_fts", "messages_fts_data", "messages_fts_idx", "messages_fts_docsize", "messages_fts_config",
-             "search_vector", "ix_messages_search_vector"}
+UNMANAGED = {
+    "messages_fts",
+    "messages_fts_data",
+    "messages_fts_idx",
+    "messages_fts_docsize",
+    "messages_fts_config",
+    "search_vector",
+    "ix_messages_search_vector",
+}
 
 
 def _include(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:

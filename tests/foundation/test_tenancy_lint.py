@@ -15,8 +15,13 @@ def inline_tenant_filters(path: Path) -> list[int]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Compare) and any(isinstance(op, ast.Eq | ast.In) for op in node.ops):
             sides = [node.left, *node.comparators]
-            if any(isinstance(side, ast.Attribute) and side.attr == "account_id" and isinstance(side.value, ast.Name)
-                   and side.value.id[:1].isupper() for side in sides):
+            if any(
+                isinstance(side, ast.Attribute)
+                and side.attr == "account_id"
+                and isinstance(side.value, ast.Name)
+                and side.value.id[:1].isupper()
+                for side in sides
+            ):
                 lines.append(node.lineno)
     return lines
 

@@ -56,9 +56,7 @@ class FakeClock:
 
 
 def limiter(clock: FakeClock, rate: float, burst: int) -> GCRALimiter:
-    return GCRALimiter(
-        MemoryRateLimitStore(clock=clock), RateLimit(rate, burst), namespace="t", sleep=clock.sleep
-    )
+    return GCRALimiter(MemoryRateLimitStore(clock=clock), RateLimit(rate, burst), namespace="t", sleep=clock.sleep)
 
 
 def assert_window_bound(grants: Sequence[float], rate: float, burst: int, slack: float = EPS) -> None:
@@ -244,9 +242,7 @@ async def test_memory_store_drops_idle_keys() -> None:
     gaps=st.lists(st.floats(min_value=0, max_value=0.5), min_size=1, max_size=120),
     ops=st.lists(st.sampled_from(["acquire", "reserve", "try"]), min_size=1, max_size=120),
 )
-def test_no_window_exceeds_rate_times_t_plus_burst(
-    rate: float, burst: int, gaps: list[float], ops: list[str]
-) -> None:
+def test_no_window_exceeds_rate_times_t_plus_burst(rate: float, burst: int, gaps: list[float], ops: list[str]) -> None:
     """Arbitrary arrivals, mixed operations: grant times never beat rate * W + burst in any window."""
 
     async def run() -> list[float]:
@@ -460,7 +456,7 @@ def test_redis_two_processes_share_one_limit(redis_client: Any) -> None:
     start_at = time.time() + 1.0  # both processes start together, after interpreter start-up
     args = [REDIS_URL, prefix, str(rate), str(burst), repr(start_at), str(duration), "4"]
     procs = [
-        subprocess.Popen(  # noqa: S603 - fixed interpreter and script
+        subprocess.Popen(
             [sys.executable, "-c", _WORKER, *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -8,9 +8,9 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from factories import World, make_world
 from sqlalchemy import select, update
 
+from factories import World, make_world
 from mostrador.channels.base import DeliveryStatus, StatusUpdate
 from mostrador.contacts.service import ChannelIdentity
 from mostrador.contacts.service import contact as contact_service
@@ -41,21 +41,43 @@ class ScriptedGraph:
         if step == "timeout":
             raise httpx.ReadTimeout("answer lost", request=request)
         if step == "ok":
-            return httpx.Response(200, json={"messaging_product": "whatsapp", "contacts": [{"input": "x", "wa_id": "x"}],
-                                             "messages": [{"id": f"wamid.sent{len(self.received)}"}]})
+            return httpx.Response(
+                200,
+                json={
+                    "messaging_product": "whatsapp",
+                    "contacts": [{"input": "x", "wa_id": "x"}],
+                    "messages": [{"id": f"wamid.sent{len(self.received)}"}],
+                },
+            )
         code = int(step)
-        return httpx.Response(400, json={"error": {"message": f"(#{code}) error", "type": "OAuthException",
-                                                   "code": code, "error_data": {"details": "details"}}})
+        return httpx.Response(
+            400,
+            json={
+                "error": {
+                    "message": f"(#{code}) error",
+                    "type": "OAuthException",
+                    "code": code,
+                    "error_data": {"details": "details"},
+                }
+            },
+        )
 
 
 async def open_conversation(runtime: Runtime, world: World) -> Message:
     async with runtime.unit_of_work() as session:
-        contact = await contact_service.resolve_identity(session, world.inbox, ChannelIdentity("34600111222", None, "Rosa"))
+        contact = await contact_service.resolve_identity(
+            session, world.inbox, ChannelIdentity("34600111222", None, "Rosa")
+        )
         conversation = await conversation_service.route_inbound(session, world.inbox, contact)
         conversation.window_expires_at = utc_now() + timedelta(hours=20)
         await session.flush()
         return await message_service.send_text(
-            session, world.inbox, conversation, contact, Sender(SenderKind.agent, world.admin), "¿Te ayudo con algo más?"
+            session,
+            world.inbox,
+            conversation,
+            contact,
+            Sender(SenderKind.agent, world.admin),
+            "¿Te ayudo con algo más?",
         )
 
 
@@ -71,7 +93,9 @@ async def stored(runtime: Runtime, message_id: int) -> Message:
         return found
 
 
-async def test_throttled_send_backs_off_then_succeeds(runtime: Runtime, jobs: InProcessJobBackend, world: World) -> None:
+async def test_throttled_send_backs_off_then_succeeds(
+    runtime: Runtime, jobs: InProcessJobBackend, world: World
+) -> None:
     graph = ScriptedGraph(["130429", "ok"])
     runtime.graph_transport = httpx.MockTransport(graph.handler)
     message = await open_conversation(runtime, world)
@@ -121,9 +145,14 @@ async def test_lost_answer_is_not_resent_when_a_status_proves_delivery(
     assert key == pending.idempotency_key
     # Meta accepted it after all: its status webhook carries our key.
     async with runtime.unit_of_work() as session:
-        update_ = StatusUpdate(channel_account_id=world.inbox.channel_key, provider_message_id="wamid.meta1",
-                               status=DeliveryStatus.DELIVERED, provider_status="delivered", timestamp=utc_now(),
-                               biz_opaque_callback_data=str(key))
+        update_ = StatusUpdate(
+            channel_account_id=world.inbox.channel_key,
+            provider_message_id="wamid.meta1",
+            status=DeliveryStatus.DELIVERED,
+            provider_status="delivered",
+            timestamp=utc_now(),
+            biz_opaque_callback_data=str(key),
+        )
         assert await inbound.apply_status(session, world.inbox, update_) is not None
     async with runtime.unit_of_work() as session:  # the grace period passes
         await session.execute(update(Message).values(next_attempt_at=utc_now() - timedelta(seconds=1)))
@@ -158,15 +187,20 @@ async def test_send_refused_locally_outside_window(runtime: Runtime, world: Worl
     message = await open_conversation(runtime, world)
     async with runtime.unit_of_work() as session:
         await session.execute(update(Conversation).values(window_expires_at=utc_now() - timedelta(seconds=1)))
-    response = await client.post(f"/api/v1/conversations/{message.conversation_id}/messages",
-                                 json={"type": "text", "text": "hola"}, headers=world.auth)
+    response = await client.post(
+        f"/api/v1/conversations/{message.conversation_id}/messages",
+        json={"type": "text", "text": "hola"},
+        headers=world.auth,
+    )
     assert response.status_code == 409
     async with runtime.unit_of_work() as session:
         count = len((await session.execute(select(Message).where(Message.text == "hola"))).scalars().all())
     assert count == 0
 
 
-async def test_pair_rate_spaces_messages_to_one_customer(runtime: Runtime, jobs: InProcessJobBackend, world: World) -> None:
+async def test_pair_rate_spaces_messages_to_one_customer(
+    runtime: Runtime, jobs: InProcessJobBackend, world: World
+) -> None:
     slept: list[float] = []
 
     async def fake_sleep(seconds: float) -> None:

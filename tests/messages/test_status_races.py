@@ -6,10 +6,10 @@ import itertools
 import random
 
 import pytest
-from factories import make_world
 from hypothesis import given
 from hypothesis import strategies as st
 
+from factories import make_world
 from mostrador.channels.base import DeliveryStatus, ProviderError, StatusUpdate
 from mostrador.kit.time import utc_now
 from mostrador.messages.inbound import inbound
@@ -17,8 +17,13 @@ from mostrador.messages.status import fold_statuses
 from mostrador.models import Contact, Conversation, Direction, Message, MessageStatus, SenderKind
 from mostrador.runtime import Runtime
 
-WEBHOOK_STATUSES = [MessageStatus.sent, MessageStatus.delivered, MessageStatus.read, MessageStatus.failed,
-                    MessageStatus.played]
+WEBHOOK_STATUSES = [
+    MessageStatus.sent,
+    MessageStatus.delivered,
+    MessageStatus.read,
+    MessageStatus.failed,
+    MessageStatus.played,
+]
 
 
 def fold_incrementally(order: list[MessageStatus]) -> MessageStatus:
@@ -35,7 +40,11 @@ def test_fold_is_order_and_duplicate_independent(statuses: list[MessageStatus], 
     shuffled = statuses[:]
     rnd.shuffle(shuffled)
     duplicated = shuffled + [rnd.choice(statuses) for _ in range(3)]
-    assert fold_incrementally(statuses) == fold_incrementally(duplicated) == fold_statuses(MessageStatus.sent, set(statuses))
+    assert (
+        fold_incrementally(statuses)
+        == fold_incrementally(duplicated)
+        == fold_statuses(MessageStatus.sent, set(statuses))
+    )
 
 
 def test_failed_after_delivered_does_not_undo_delivery() -> None:
@@ -56,18 +65,27 @@ async def test_database_state_is_the_same_for_any_arrival_order(order: tuple[str
         session.add(contact)
         await session.flush()
         conversation = Conversation(
-            account_id=world.account.id, display_id=1, inbox_id=world.inbox.id, contact_id=contact.id,
+            account_id=world.account.id,
+            display_id=1,
+            inbox_id=world.inbox.id,
+            contact_id=contact.id,
             last_activity_at=utc_now(),
         )
         session.add(conversation)
         await session.flush()
         message = Message(
-            account_id=world.account.id, inbox_id=world.inbox.id, conversation_id=conversation.id,
-            direction=Direction.outbound, sender_kind=SenderKind.agent, type="text", text="hola",
-            provider_message_id="wamid.race", status=MessageStatus.sent,
+            account_id=world.account.id,
+            inbox_id=world.inbox.id,
+            conversation_id=conversation.id,
+            direction=Direction.outbound,
+            sender_kind=SenderKind.agent,
+            type="text",
+            text="hola",
+            provider_message_id="wamid.race",
+            status=MessageStatus.sent,
         )
         session.add(message)
-    arrivals = list(order) + [order[0], order[-1]]  # Meta's retries duplicate some
+    arrivals = [*order, order[0], order[-1]]  # Meta's retries duplicate some
     for status in arrivals:
         update = StatusUpdate(
             channel_account_id=world.inbox.channel_key,
@@ -76,7 +94,9 @@ async def test_database_state_is_the_same_for_any_arrival_order(order: tuple[str
             provider_status=status,
             timestamp=utc_now(),
             errors=(ProviderError(code=131026, title="Message undeliverable"),) if status == "failed" else (),
-            pricing={"billable": False, "pricing_model": "PMP", "category": "service"} if status == "delivered" else None,
+            pricing={"billable": False, "pricing_model": "PMP", "category": "service"}
+            if status == "delivered"
+            else None,
         )
         async with runtime.unit_of_work() as session:
             assert await inbound.apply_status(session, world.inbox, update) is not None

@@ -23,8 +23,9 @@ async def test_duplicates_are_identical_bodies(rs: RunningSimulator, receiver: R
 
 async def test_reorder_delivers_newest_status_first(rs: RunningSimulator, receiver: Receiver) -> None:
     await inbound(rs, USER)
-    await rs.client.post("/_sim/config", json={"reorder_rate": 1.0, "status_delays": {"sent": 0, "delivered": 1,
-                                                                                       "read": 1}})
+    await rs.client.post(
+        "/_sim/config", json={"reorder_rate": 1.0, "status_delays": {"sent": 0, "delivered": 1, "read": 1}}
+    )
     r = await send(rs, TEXT)
     await rs.drain()
     statuses = receiver.statuses(r.json()["messages"][0]["id"])
@@ -44,8 +45,9 @@ async def test_drop_never_delivers_and_is_logged(rs: RunningSimulator, receiver:
 
 
 async def test_callback_500_then_success_retries_with_backoff(rs: RunningSimulator, receiver: Receiver) -> None:
-    await rs.client.post("/_sim/config", json={"retry_backoff_s": 0.02, "retry_backoff_factor": 2,
-                                               "retry_max_backoff_s": 1})
+    await rs.client.post(
+        "/_sim/config", json={"retry_backoff_s": 0.02, "retry_backoff_factor": 2, "retry_max_backoff_s": 1}
+    )
     receiver.fail_next = 3
     await inbound(rs, USER)
     await rs.drain()

@@ -13,8 +13,11 @@ PNG = tiny_png()
 
 
 async def test_upload_get_download_delete(rs: RunningSimulator) -> None:
-    r = await rs.client.post(f"/v26.0/{PID}/media", files={"file": ("foto.png", PNG, "image/png")},
-                             data={"messaging_product": "whatsapp", "type": "image/png"})
+    r = await rs.client.post(
+        f"/v26.0/{PID}/media",
+        files={"file": ("foto.png", PNG, "image/png")},
+        data={"messaging_product": "whatsapp", "type": "image/png"},
+    )
     assert r.status_code == 200
     assert set(r.json()) == set(load_fixture("media_upload_response.json"))
     media_id = r.json()["id"]
@@ -43,32 +46,42 @@ async def test_upload_get_download_delete(rs: RunningSimulator) -> None:
 
 
 async def test_media_urls_expire(rs: RunningSimulator) -> None:
-    r = await rs.client.post(f"/v26.0/{PID}/media", files={"file": ("a.png", PNG, "image/png")},
-                             data={"messaging_product": "whatsapp"})
+    r = await rs.client.post(
+        f"/v26.0/{PID}/media", files={"file": ("a.png", PNG, "image/png")}, data={"messaging_product": "whatsapp"}
+    )
     url = (await rs.client.get(f"/v26.0/{r.json()['id']}")).json()["url"]
     rs.sim.advance_clock(301)
     assert (await rs.client.get(url)).status_code == 404
 
 
 async def test_upload_rejects_unsupported_or_missing(rs: RunningSimulator) -> None:
-    r = await rs.client.post(f"/v26.0/{PID}/media", files={"file": ("x.exe", b"MZ", "application/x-msdownload")},
-                             data={"messaging_product": "whatsapp"})
+    r = await rs.client.post(
+        f"/v26.0/{PID}/media",
+        files={"file": ("x.exe", b"MZ", "application/x-msdownload")},
+        data={"messaging_product": "whatsapp"},
+    )
     assert r.status_code == 400 and r.json()["error"]["code"] == 131053
-    r = await rs.client.post(f"/v26.0/{PID}/media", files={"file": ("big.png", b"x" * (5 * 1024 * 1024 + 1),
-                                                                    "image/png")},
-                             data={"messaging_product": "whatsapp"})
+    r = await rs.client.post(
+        f"/v26.0/{PID}/media",
+        files={"file": ("big.png", b"x" * (5 * 1024 * 1024 + 1), "image/png")},
+        data={"messaging_product": "whatsapp"},
+    )
     assert r.status_code == 400 and r.json()["error"]["code"] == 131053
-    r = await rs.client.post(f"/v26.0/{PID}/media", data={"messaging_product": "whatsapp"},
-                             files={"other": ("a", b"a", "text/plain")})
+    r = await rs.client.post(
+        f"/v26.0/{PID}/media", data={"messaging_product": "whatsapp"}, files={"other": ("a", b"a", "text/plain")}
+    )
     assert r.status_code == 400 and r.json()["error"]["code"] == 100
-    r = await rs.client.post(f"/v26.0/{PID}/media", files={"file": ("a.png", PNG, "image/png")},
-                             headers={"Authorization": "Bearer nope"})
+    r = await rs.client.post(
+        f"/v26.0/{PID}/media", files={"file": ("a.png", PNG, "image/png")}, headers={"Authorization": "Bearer nope"}
+    )
     assert r.status_code == 401
 
 
 async def test_inbound_media_can_be_downloaded_by_the_business(rs: RunningSimulator) -> None:
-    r = await rs.client.post("/_sim/inbound", json={"phone_number_id": PID, "from": "5491100000000", "type": "image",
-                                                    "image": {"caption": "mi foto"}})
+    r = await rs.client.post(
+        "/_sim/inbound",
+        json={"phone_number_id": PID, "from": "5491100000000", "type": "image", "image": {"caption": "mi foto"}},
+    )
     msg = rs.sim.state.inbound[r.json()["wamid"]].message
     media_id = msg["image"]["id"]
     info = (await rs.client.get(f"/v26.0/{media_id}")).json()

@@ -10,18 +10,34 @@ from mostrador.simulator import RunningSimulator
 
 USER = "5215512345678"
 TEXT = {"messaging_product": "whatsapp", "to": USER, "type": "text", "text": {"body": "¿Sigues ahí?"}}
-HELLO = {"messaging_product": "whatsapp", "to": USER, "type": "template",
-         "template": {"name": "hello_world", "language": {"code": "en_US"}}}
+HELLO = {
+    "messaging_product": "whatsapp",
+    "to": USER,
+    "type": "template",
+    "template": {"name": "hello_world", "language": {"code": "en_US"}},
+}
 PROMO = {
     "name": "promo_semana",
     "language": "es",
     "category": "MARKETING",
-    "components": [{"type": "BODY", "text": "Esta semana tenemos descuentos en toda la tienda, {{1}}. ¡Te esperamos!",
-                    "example": {"body_text": [["Ana"]]}}],
+    "components": [
+        {
+            "type": "BODY",
+            "text": "Esta semana tenemos descuentos en toda la tienda, {{1}}. ¡Te esperamos!",
+            "example": {"body_text": [["Ana"]]},
+        }
+    ],
 }
-PROMO_SEND = {"messaging_product": "whatsapp", "to": USER, "type": "template",
-              "template": {"name": "promo_semana", "language": {"code": "es"},
-                           "components": [{"type": "body", "parameters": [{"type": "text", "text": "Ana"}]}]}}
+PROMO_SEND = {
+    "messaging_product": "whatsapp",
+    "to": USER,
+    "type": "template",
+    "template": {
+        "name": "promo_semana",
+        "language": {"code": "es"},
+        "components": [{"type": "body", "parameters": [{"type": "text", "text": "Ana"}]}],
+    },
+}
 
 
 def _failed_errors(receiver: Receiver, wamid: str) -> list[dict[str, Any]]:
@@ -30,8 +46,7 @@ def _failed_errors(receiver: Receiver, wamid: str) -> list[dict[str, Any]]:
     return list(failed[0]["errors"])
 
 
-async def test_free_form_outside_window_is_accepted_then_fails_131047(rs: RunningSimulator,
-                                                                      receiver: Receiver) -> None:
+async def test_free_form_outside_window_is_accepted_then_fails_131047(rs: RunningSimulator, receiver: Receiver) -> None:
     r = await send(rs, TEXT)
     assert r.status_code == 200  # Meta accepts, then reports the failure
     wamid = r.json()["messages"][0]["id"]
@@ -58,8 +73,12 @@ async def test_window_closes_after_24h_of_simulated_time(rs: RunningSimulator, r
     await rs.drain()
     statuses = receiver.statuses(r.json()["messages"][0]["id"])
     assert [s["status"] for s in statuses] == ["sent", "delivered", "read"]
-    assert statuses[1]["pricing"] == {"billable": True, "pricing_model": "PMP", "type": "regular",
-                                      "category": "utility"}
+    assert statuses[1]["pricing"] == {
+        "billable": True,
+        "pricing_model": "PMP",
+        "type": "regular",
+        "category": "utility",
+    }
 
 
 async def test_pricing_inside_window_is_free_customer_service(rs: RunningSimulator, receiver: Receiver) -> None:
@@ -73,9 +92,9 @@ async def test_pricing_inside_window_is_free_customer_service(rs: RunningSimulat
     assert tpl_st[0]["pricing"] == load_fixture("status_pricing_pmp_free_utility_in_window.json")["pricing"]
 
 
-async def test_marketing_opt_out_fails_131050_and_sends_user_preferences(rs: RunningSimulator,
-                                                                          receiver: Receiver,
-                                                                          parse_update: Any) -> None:
+async def test_marketing_opt_out_fails_131050_and_sends_user_preferences(
+    rs: RunningSimulator, receiver: Receiver, parse_update: Any
+) -> None:
     await create_template(rs, PROMO)
     await inbound(rs, USER)
     await rs.drain()
@@ -109,8 +128,7 @@ async def test_marketing_opt_out_fails_131050_and_sends_user_preferences(rs: Run
     assert receiver.statuses(r.json()["messages"][0]["id"])[-1]["status"] == "read"
 
 
-async def test_messaging_limit_counts_unique_users_outside_the_window(rs: RunningSimulator,
-                                                                       receiver: Receiver) -> None:
+async def test_messaging_limit_counts_unique_users_outside_the_window(rs: RunningSimulator, receiver: Receiver) -> None:
     await rs.client.post("/_sim/config", json={"messaging_limit": 2})
     results = []
     for wa in ("5215500000001", "5215500000002", "5215500000001", "5215500000003"):
@@ -152,8 +170,15 @@ async def test_failure_rate_fails_after_sent(rs: RunningSimulator, receiver: Rec
 
 async def test_media_link_that_cannot_be_fetched_fails_131053(rs: RunningSimulator, receiver: Receiver) -> None:
     await inbound(rs, USER)
-    r = await send(rs, {"messaging_product": "whatsapp", "to": USER, "type": "image",
-                        "image": {"link": "https://missing.invalid/a.jpg"}})
+    r = await send(
+        rs,
+        {
+            "messaging_product": "whatsapp",
+            "to": USER,
+            "type": "image",
+            "image": {"link": "https://missing.invalid/a.jpg"},
+        },
+    )
     await rs.drain()
     assert _failed_errors(receiver, r.json()["messages"][0]["id"])[0]["code"] == 131053
 

@@ -32,8 +32,9 @@ async def _statuses(rs: RunningSimulator, wamid: str) -> list[str]:
     return [s["status"] for s in sent[wamid]["statuses"]]
 
 
-async def test_pywa_sends_text_image_buttons_and_template(rs: RunningSimulator, receiver: Receiver,
-                                                          wa: WhatsApp) -> None:
+async def test_pywa_sends_text_image_buttons_and_template(
+    rs: RunningSimulator, receiver: Receiver, wa: WhatsApp
+) -> None:
     await inbound(rs, USER)
 
     text = await wa.send_message(to=USER, text="Hola desde pywa")
@@ -47,19 +48,36 @@ async def test_pywa_sends_text_image_buttons_and_template(rs: RunningSimulator, 
     request = rs.sim.state.sent[by_upload.id].request
     assert request["image"]["id"] in rs.sim.state.media
 
-    buttons = await wa.send_message(to=USER, text="¿Confirmás?", buttons=[
-        Button(title="Sí", callback_data="yes"), Button(title="No", callback_data="no")])
+    buttons = await wa.send_message(
+        to=USER,
+        text="¿Confirmás?",
+        buttons=[Button(title="Sí", callback_data="yes"), Button(title="No", callback_data="no")],
+    )
     assert await _statuses(rs, buttons.id) == ["sent", "delivered", "read"]
-    assert rs.sim.state.sent[buttons.id].render["buttons"] == [{"id": "yes", "title": "Sí"},
-                                                               {"id": "no", "title": "No"}]
+    assert rs.sim.state.sent[buttons.id].render["buttons"] == [
+        {"id": "yes", "title": "Sí"},
+        {"id": "no", "title": "No"},
+    ]
 
-    await rs.client.post(f"/v26.0/{WABA}/message_templates", json={
-        "name": "pedido_listo", "language": "es", "category": "UTILITY",
-        "components": [{"type": "BODY", "text": "Hola {{1}}, tu pedido {{2}} está listo para retirar.",
-                        "example": {"body_text": [["Ana", "A-12"]]}}]})
+    await rs.client.post(
+        f"/v26.0/{WABA}/message_templates",
+        json={
+            "name": "pedido_listo",
+            "language": "es",
+            "category": "UTILITY",
+            "components": [
+                {
+                    "type": "BODY",
+                    "text": "Hola {{1}}, tu pedido {{2}} está listo para retirar.",
+                    "example": {"body_text": [["Ana", "A-12"]]},
+                }
+            ],
+        },
+    )
     await rs.drain()
-    tpl = await wa.send_template(to=USER, name="pedido_listo", language=TemplateLanguage.SPANISH,
-                                 params=[BodyText.params("Ana", "A-99")])
+    tpl = await wa.send_template(
+        to=USER, name="pedido_listo", language=TemplateLanguage.SPANISH, params=[BodyText.params("Ana", "A-99")]
+    )
     assert await _statuses(rs, tpl.id) == ["sent", "delivered", "read"]
     assert rs.sim.state.sent[tpl.id].render["body"] == "Hola Ana, tu pedido A-99 está listo para retirar."
 

@@ -1,4 +1,4 @@
-"""POST /{version}/{phone-number-id}/messages: every contract fixture is accepted; invalid requests get Meta's errors."""
+"""POST /{version}/{phone-number-id}/messages: contract fixtures are accepted; invalid requests get Meta's errors."""
 
 from __future__ import annotations
 
@@ -153,14 +153,21 @@ async def test_every_send_fixture_is_accepted(rs: RunningSimulator, name: str) -
         assert set(data) == set(load_fixture("send_response.json"))
     await rs.drain()
     sent = (await rs.client.get("/_sim/messages", params={"to": USER})).json()
-    mine = [m for m in sent if m["wamid"] == wamid][0]
+    mine = next(m for m in sent if m["wamid"] == wamid)
     assert [s["status"] for s in mine["statuses"]] == ["sent", "delivered", "read"]
     assert mine["request"] == body
 
 
 async def test_missing_template_params_is_132000_like_meta(rs: RunningSimulator) -> None:
-    await _approved(rs, **{k: v for k, v in TEMPLATES_FOR_FIXTURES["send_template_named_param_request.json"].items()
-                           if k in ("name", "components")}, fmt="NAMED")
+    await _approved(
+        rs,
+        **{
+            k: v
+            for k, v in TEMPLATES_FOR_FIXTURES["send_template_named_param_request.json"].items()
+            if k in ("name", "components")
+        },
+        fmt="NAMED",
+    )
     body = load_fixture("send_template_missing_params_request.json")
     r = await send(rs, {**body, "to": USER})
     assert r.status_code == 400
@@ -184,7 +191,7 @@ def _buttons(n: int, title_len: int = 5) -> dict[str, Any]:
             "body": {"text": "¿Qué prefieres?"},
             "action": {
                 "buttons": [
-                    {"type": "reply", "reply": {"id": f"b{i}", "title": _long(title_len)[:title_len - 1] + str(i)}}
+                    {"type": "reply", "reply": {"id": f"b{i}", "title": _long(title_len)[: title_len - 1] + str(i)}}
                     for i in range(n)
                 ]
             },
@@ -214,27 +221,65 @@ INVALID: list[tuple[str, dict[str, Any], int]] = [
     ("text too long", {"messaging_product": "whatsapp", "to": USER, "text": {"body": _long(4097)}}, 100),
     ("media without id or link", {"messaging_product": "whatsapp", "to": USER, "type": "image", "image": {}}, 100),
     ("unknown media id", {"messaging_product": "whatsapp", "to": USER, "type": "image", "image": {"id": "999"}}, 100),
-    ("caption too long", {"messaging_product": "whatsapp", "to": USER, "type": "image",
-                          "image": {"link": "https://example.com/a.jpg", "caption": _long(1025)}}, 131009),
+    (
+        "caption too long",
+        {
+            "messaging_product": "whatsapp",
+            "to": USER,
+            "type": "image",
+            "image": {"link": "https://example.com/a.jpg", "caption": _long(1025)},
+        },
+        131009,
+    ),
     ("four buttons", {"messaging_product": "whatsapp", "to": USER, **_buttons(4)}, 131009),
     ("button title too long", {"messaging_product": "whatsapp", "to": USER, **_buttons(2, title_len=21)}, 131009),
     ("eleven list rows", {"messaging_product": "whatsapp", "to": USER, **_list(11)}, 131009),
-    ("latitude out of range", {"messaging_product": "whatsapp", "to": USER, "type": "location",
-                               "location": {"latitude": 91, "longitude": 0}}, 131009),
-    ("unknown template", {"messaging_product": "whatsapp", "to": USER, "type": "template",
-                          "template": {"name": "nope", "language": {"code": "en_US"}}}, 132001),
-    ("template wrong language", {"messaging_product": "whatsapp", "to": USER, "type": "template",
-                                 "template": {"name": "hello_world", "language": {"code": "es"}}}, 132001),
-    ("template extra params", {"messaging_product": "whatsapp", "to": USER, "type": "template",
-                               "template": {"name": "hello_world", "language": {"code": "en_US"},
-                                            "components": [{"type": "body", "parameters": [
-                                                {"type": "text", "text": "x"}]}]}}, 132000),
+    (
+        "latitude out of range",
+        {"messaging_product": "whatsapp", "to": USER, "type": "location", "location": {"latitude": 91, "longitude": 0}},
+        131009,
+    ),
+    (
+        "unknown template",
+        {
+            "messaging_product": "whatsapp",
+            "to": USER,
+            "type": "template",
+            "template": {"name": "nope", "language": {"code": "en_US"}},
+        },
+        132001,
+    ),
+    (
+        "template wrong language",
+        {
+            "messaging_product": "whatsapp",
+            "to": USER,
+            "type": "template",
+            "template": {"name": "hello_world", "language": {"code": "es"}},
+        },
+        132001,
+    ),
+    (
+        "template extra params",
+        {
+            "messaging_product": "whatsapp",
+            "to": USER,
+            "type": "template",
+            "template": {
+                "name": "hello_world",
+                "language": {"code": "en_US"},
+                "components": [{"type": "body", "parameters": [{"type": "text", "text": "x"}]}],
+            },
+        },
+        132000,
+    ),
 ]
 
 
 @pytest.mark.parametrize(("case", "body", "code"), INVALID, ids=[c[0] for c in INVALID])
-async def test_invalid_requests_get_meta_errors(rs: RunningSimulator, case: str, body: dict[str, Any],
-                                                code: int) -> None:
+async def test_invalid_requests_get_meta_errors(
+    rs: RunningSimulator, case: str, body: dict[str, Any], code: int
+) -> None:
     await inbound(rs, USER)
     r = await send(rs, body)
     assert r.status_code == 400, (case, r.text)
@@ -339,8 +384,16 @@ async def test_mark_as_read_and_typing(rs: RunningSimulator) -> None:
 
 async def test_reply_context_and_tracker_are_echoed(rs: RunningSimulator, receiver: Any) -> None:
     wamid_in = await inbound(rs, USER)
-    r = await send(rs, {"messaging_product": "whatsapp", "to": f"+{USER}", "context": {"message_id": wamid_in},
-                        "biz_opaque_callback_data": "ticket-42", "text": {"body": "respuesta"}})
+    r = await send(
+        rs,
+        {
+            "messaging_product": "whatsapp",
+            "to": f"+{USER}",
+            "context": {"message_id": wamid_in},
+            "biz_opaque_callback_data": "ticket-42",
+            "text": {"body": "respuesta"},
+        },
+    )
     assert r.status_code == 200
     assert r.json()["contacts"] == [{"input": f"+{USER}", "wa_id": USER}]
     await rs.drain()

@@ -27,39 +27,101 @@ USER = "5491155550000"
 # control-API body -> (fixture to compare with, pywa message type, pywa handler class name)
 INBOUND_CASES: list[tuple[str, dict[str, Any], str, str]] = [
     ("text", {"type": "text", "text": "¿Tienen envío a Córdoba? 🚚"}, "webhook_text.json", "text"),
-    ("text reply", {"type": "text", "text": "sí", "reply_to": "wamid.prev"}, "webhook_text_reply_context.json",
-     "text"),
+    ("text reply", {"type": "text", "text": "sí", "reply_to": "wamid.prev"}, "webhook_text_reply_context.json", "text"),
     ("forwarded", {"type": "text", "text": "mirá", "forwarded": True}, "webhook_text_forwarded.json", "text"),
     ("image", {"type": "image", "image": {"caption": "la factura"}}, "webhook_image.json", "image"),
     ("audio", {"type": "audio", "audio": {}}, "webhook_audio.json", "audio"),
     ("voice", {"type": "voice", "voice": {}}, "webhook_audio_voice.json", "audio"),
     ("video", {"type": "video", "video": {"caption": "caption"}}, "webhook_video.json", "video"),
-    ("document", {"type": "document", "document": {"filename": "filename.pdf", "caption": "caption"}},
-     "webhook_document.json", "document"),
+    (
+        "document",
+        {"type": "document", "document": {"filename": "filename.pdf", "caption": "caption"}},
+        "webhook_document.json",
+        "document",
+    ),
     ("sticker", {"type": "sticker", "sticker": {}}, "webhook_sticker.json", "sticker"),
-    ("location", {"type": "location", "location": {"latitude": -34.6, "longitude": -58.4, "name": "Obelisco",
-                                                   "address": "Av. 9 de Julio", "url": "https://maps.example"}},
-     "webhook_location.json", "location"),
-    ("contacts", {"type": "contacts", "contacts": [{"name": {"formatted_name": "Chandler Bing",
-                                                             "first_name": "Chandler", "last_name": "Bing"},
-                                                    "phones": [{"phone": "+1 555-555-5555", "wa_id": "15555555555",
-                                                                "type": "CELL"}]}]},
-     "webhook_contacts.json", "contacts"),
-    ("button reply", {"type": "interactive", "interactive": {"type": "button_reply", "id": "si", "title": "Sí"},
-                      "reply_to": "wamid.btn"}, "webhook_interactive_button_reply.json", "interactive"),
-    ("list reply", {"type": "interactive", "interactive": {"type": "list_reply", "id": "r1", "title": "Envío",
-                                                           "description": "A domicilio"}, "reply_to": "wamid.lst"},
-     "webhook_interactive_list_reply_with_description.json", "interactive"),
-    ("template quick reply", {"type": "button", "button": {"text": "title", "payload": "callback_data"},
-                              "reply_to": "wamid.tpl"}, "webhook_button_template_quick_reply.json", "button"),
-    ("reaction", {"type": "reaction", "reaction": {"message_id": "wamid.x", "emoji": "😮"}},
-     "webhook_reaction.json", "reaction"),
-    ("reaction removed", {"type": "reaction", "reaction": {"message_id": "wamid.x", "emoji": ""}},
-     "webhook_reaction_removed.json", "reaction"),
-    ("order", {"type": "order", "order": {"catalog_id": "354160437058781", "text": "",
-                                          "product_items": [{"product_retailer_id": "HAMBURGER", "quantity": 3,
-                                                             "item_price": 30, "currency": "ARS"}]}},
-     "webhook_order.json", "order"),
+    (
+        "location",
+        {
+            "type": "location",
+            "location": {
+                "latitude": -34.6,
+                "longitude": -58.4,
+                "name": "Obelisco",
+                "address": "Av. 9 de Julio",
+                "url": "https://maps.example",
+            },
+        },
+        "webhook_location.json",
+        "location",
+    ),
+    (
+        "contacts",
+        {
+            "type": "contacts",
+            "contacts": [
+                {
+                    "name": {"formatted_name": "Chandler Bing", "first_name": "Chandler", "last_name": "Bing"},
+                    "phones": [{"phone": "+1 555-555-5555", "wa_id": "15555555555", "type": "CELL"}],
+                }
+            ],
+        },
+        "webhook_contacts.json",
+        "contacts",
+    ),
+    (
+        "button reply",
+        {
+            "type": "interactive",
+            "interactive": {"type": "button_reply", "id": "si", "title": "Sí"},
+            "reply_to": "wamid.btn",
+        },
+        "webhook_interactive_button_reply.json",
+        "interactive",
+    ),
+    (
+        "list reply",
+        {
+            "type": "interactive",
+            "interactive": {"type": "list_reply", "id": "r1", "title": "Envío", "description": "A domicilio"},
+            "reply_to": "wamid.lst",
+        },
+        "webhook_interactive_list_reply_with_description.json",
+        "interactive",
+    ),
+    (
+        "template quick reply",
+        {"type": "button", "button": {"text": "title", "payload": "callback_data"}, "reply_to": "wamid.tpl"},
+        "webhook_button_template_quick_reply.json",
+        "button",
+    ),
+    (
+        "reaction",
+        {"type": "reaction", "reaction": {"message_id": "wamid.x", "emoji": "😮"}},
+        "webhook_reaction.json",
+        "reaction",
+    ),
+    (
+        "reaction removed",
+        {"type": "reaction", "reaction": {"message_id": "wamid.x", "emoji": ""}},
+        "webhook_reaction_removed.json",
+        "reaction",
+    ),
+    (
+        "order",
+        {
+            "type": "order",
+            "order": {
+                "catalog_id": "354160437058781",
+                "text": "",
+                "product_items": [
+                    {"product_retailer_id": "HAMBURGER", "quantity": 3, "item_price": 30, "currency": "ARS"}
+                ],
+            },
+        },
+        "webhook_order.json",
+        "order",
+    ),
 ]
 
 HANDLER_FOR = {"interactive": ("CallbackButton", "CallbackSelection"), "button": ("CallbackButton",)}
@@ -67,7 +129,12 @@ HANDLER_FOR = {"interactive": ("CallbackButton", "CallbackSelection"), "button":
 
 @pytest.mark.parametrize(("case", "body", "fixture", "pywa_type"), INBOUND_CASES, ids=[c[0] for c in INBOUND_CASES])
 async def test_inbound_webhooks_match_fixtures_and_parse_with_pywa(
-    rs: RunningSimulator, receiver: Receiver, parse_update: Any, case: str, body: dict[str, Any], fixture: str,
+    rs: RunningSimulator,
+    receiver: Receiver,
+    parse_update: Any,
+    case: str,
+    body: dict[str, Any],
+    fixture: str,
     pywa_type: str,
 ) -> None:
     wamid = await inbound(rs, USER, **body)
@@ -98,8 +165,9 @@ async def test_inbound_webhooks_match_fixtures_and_parse_with_pywa(
         assert update.reply_to_message is not None and update.reply_to_message.id == body["reply_to"]
 
 
-async def test_signatures_are_hmac_of_the_exact_bytes(rs: RunningSimulator, receiver: Receiver,
-                                                      pywa_client: WhatsApp) -> None:
+async def test_signatures_are_hmac_of_the_exact_bytes(
+    rs: RunningSimulator, receiver: Receiver, pywa_client: WhatsApp
+) -> None:
     await inbound(rs, USER, text="ñandú ☕ — acentos y emoji")
     await rs.drain()
     body, sig = receiver.bodies[0], receiver.signatures[0]
@@ -113,16 +181,27 @@ async def test_signatures_are_hmac_of_the_exact_bytes(rs: RunningSimulator, rece
     assert log[0]["signature"] == sig and log[0]["state"] == "delivered"
 
 
-async def test_status_webhooks_match_fixtures_and_parse_with_pywa(rs: RunningSimulator, receiver: Receiver,
-                                                                  parse_update: Any) -> None:
+async def test_status_webhooks_match_fixtures_and_parse_with_pywa(
+    rs: RunningSimulator, receiver: Receiver, parse_update: Any
+) -> None:
     await inbound(rs, USER)
-    r = await send(rs, {"messaging_product": "whatsapp", "to": USER, "text": {"body": "hola"},
-                        "biz_opaque_callback_data": "some data"})
+    r = await send(
+        rs,
+        {
+            "messaging_product": "whatsapp",
+            "to": USER,
+            "text": {"body": "hola"},
+            "biz_opaque_callback_data": "some data",
+        },
+    )
     wamid = r.json()["messages"][0]["id"]
     await rs.drain()
     bodies = receiver.bodies[1:]
     assert [p["entry"][0]["changes"][0]["value"]["statuses"][0]["status"] for p in receiver.payloads()[1:]] == [
-        "sent", "delivered", "read"]
+        "sent",
+        "delivered",
+        "read",
+    ]
     fixtures = ["webhook_status_sent.json", "webhook_status_delivered_pmp.json", "webhook_status_read.json"]
     for raw, fixture in zip(bodies, fixtures, strict=True):
         import json
@@ -148,7 +227,11 @@ async def test_failed_status_parses_with_pywa(rs: RunningSimulator, receiver: Re
     await rs.drain()
     assert_shape_covers(receiver.payloads()[0], load_fixture("webhook_status_failed_130472.json"))
     update = parse_update(receiver.bodies[0])
-    assert update.status == "failed" and update.error.code == 131047 and type(update.error).__name__ == "ReEngagementMessage"
+    assert (
+        update.status == "failed"
+        and update.error.code == 131047
+        and type(update.error).__name__ == "ReEngagementMessage"
+    )
     assert update.id == r.json()["messages"][0]["id"]
 
 

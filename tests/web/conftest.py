@@ -6,8 +6,8 @@ import re
 
 import httpx
 import pytest
-from factories import World, make_user, make_world
 
+from factories import World, make_user, make_world
 from mostrador.models import Role, User
 from mostrador.runtime import Runtime
 

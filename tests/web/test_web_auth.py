@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import httpx
+
 from conftest import PASSWORD, csrf_from, login, signed_in_csrf
 from factories import World
-
 from mostrador.models import User
 from mostrador.runtime import Runtime
 from mostrador.users.repository import UserRepository
@@ -43,7 +43,9 @@ class TestLogin:
         assert SESSION_COOKIE not in wrong.headers.get("set-cookie", "")
         assert (await client.get("/")).status_code == 303
 
-    async def test_failed_login_keeps_email_but_never_the_password(self, client: httpx.AsyncClient, world: World) -> None:
+    async def test_failed_login_keeps_email_but_never_the_password(
+        self, client: httpx.AsyncClient, world: World
+    ) -> None:
         response = await login(client, world.admin.email, "s3cret-attempt")
         assert f'value="{world.admin.email}"' in response.text
         assert "s3cret-attempt" not in response.text
@@ -72,8 +74,12 @@ class TestLogin:
         assert 'value="/settings/labels"' in page.text
         response = await client.post(
             "/login",
-            data={"email": world.admin.email, "password": PASSWORD, "csrf_token": csrf_from(page.text),
-                  "next": "//evil.example/x"},
+            data={
+                "email": world.admin.email,
+                "password": PASSWORD,
+                "csrf_token": csrf_from(page.text),
+                "next": "//evil.example/x",
+            },
         )
         assert response.status_code == 303
         assert response.headers["location"] == "/"

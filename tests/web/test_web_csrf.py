@@ -2,13 +2,12 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from conftest import csrf_from, login, signed_in_csrf
-from factories import World
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 
+from conftest import csrf_from, login, signed_in_csrf
+from factories import World
 from mostrador.web.deps import verify_csrf
-
 
 NOT_UI = ("/api", "/webhooks", "/sim", "/static", "/healthz", "/readyz", "/openapi.json", "/docs", "/redoc")
 

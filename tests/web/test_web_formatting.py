@@ -5,7 +5,6 @@ from html.parser import HTMLParser
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from markupsafe import Markup
 
 from mostrador.web.formatting import whatsapp_html
 
@@ -62,7 +61,7 @@ class TestFormatting:
         ],
     )
     def test_markers(self, text: str, html: str) -> None:
-        assert whatsapp_html(text) == Markup(html)
+        assert str(whatsapp_html(text)) == html
 
     @pytest.mark.parametrize(
         "payload",
@@ -75,7 +74,7 @@ class TestFormatting:
             "~<iframe src=//evil>~",
             '"><script>alert(1)</script>',
             "&lt;script&gt;",
-            "https://example.com/\"onmouseover=\"alert(1)",
+            'https://example.com/"onmouseover="alert(1)',
             "https://example.com/'onmouseover='alert(1)",
             "https://example.com/<script>",
         ],
@@ -95,7 +94,7 @@ class TestFormatting:
         html = str(whatsapp_html("mira https://tienda.example/p?id=1&x=2. o javascript:alert(1) o ftp://x.example"))
         assert html.count("<a ") == 1
         assert 'href="https://tienda.example/p?id=1&amp;x=2"' in html
-        assert '</a>.' in html  # sentence punctuation stays outside
+        assert "</a>." in html  # sentence punctuation stays outside
         assert 'rel="noopener noreferrer nofollow"' in html and 'target="_blank"' in html
 
     def test_no_formatting_inside_urls_or_code(self) -> None:

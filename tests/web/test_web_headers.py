@@ -4,6 +4,7 @@ import re
 from html.parser import HTMLParser
 
 import httpx
+
 from conftest import signed_in_csrf
 from factories import World
 
@@ -38,7 +39,9 @@ class InlineCodeFinder(HTMLParser):
             self.problems.append(f"style= on <{tag}>")
         self.problems.extend(f"{name}= on <{tag}>" for name in names if name.startswith("on"))
         self.problems.extend(
-            f"javascript: URL on <{tag}>" for _, value in attrs if value and value.strip().lower().startswith("javascript:")
+            f"javascript: URL on <{tag}>"
+            for _, value in attrs
+            if value and value.strip().lower().startswith("javascript:")
         )
 
 
@@ -103,8 +106,13 @@ class TestSecurityHeaders:
         assert response.headers["x-content-type-options"] == "nosniff"
 
     async def test_static_assets_are_served(self, client: httpx.AsyncClient) -> None:
-        for path in ("/static/css/app.css", "/static/js/app.js", "/static/js/keys.js", "/static/vendor/htmx.min.js",
-                     "/static/vendor/sse.min.js"):
+        for path in (
+            "/static/css/app.css",
+            "/static/js/app.js",
+            "/static/js/keys.js",
+            "/static/vendor/htmx.min.js",
+            "/static/vendor/sse.min.js",
+        ):
             response = await client.get(path)
             assert response.status_code == 200, path
             assert response.headers["x-content-type-options"] == "nosniff"

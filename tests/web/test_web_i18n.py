@@ -7,9 +7,9 @@ import httpx
 import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
+
 from conftest import signed_in_csrf
 from factories import World
-
 from mostrador.web import i18n
 
 LOCALE_DIR = Path(i18n.__file__).resolve().parent.parent / "locale"
@@ -112,7 +112,9 @@ class TestRelativeTimes:
 
     def test_naive_values_are_utc_and_unknown_zones_fall_back(self) -> None:
         with i18n.use_locale("es", "Not/AZone"):
-            assert i18n.format_relative(self.NOW.replace(tzinfo=None) - timedelta(minutes=5), now=self.NOW) == "hace 5 min"
+            assert (
+                i18n.format_relative(self.NOW.replace(tzinfo=None) - timedelta(minutes=5), now=self.NOW) == "hace 5 min"
+            )
 
 
 class TestLanguageSwitch:
@@ -123,7 +125,9 @@ class TestLanguageSwitch:
         for code, unassigned, settings in (("en", "Unassigned", "Settings"), ("pt", "Sem atribuição", "Definições")):
             token = await signed_in_csrf(admin_client)
             response = await admin_client.post(
-                "/settings/language", data={"locale": code, "csrf_token": token}, headers={"Referer": "http://mostrador.test/?view=all"}
+                "/settings/language",
+                data={"locale": code, "csrf_token": token},
+                headers={"Referer": "http://mostrador.test/?view=all"},
             )
             assert response.status_code == 303
             assert response.headers["location"] == "/?view=all"

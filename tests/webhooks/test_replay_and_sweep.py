@@ -6,10 +6,10 @@ import uuid
 from datetime import timedelta
 
 import httpx
-from factories import make_account, make_inbox
 from sqlalchemy import func, select
 from test_whatsapp_intake import post, text_webhook
 
+from factories import make_account, make_inbox
 from mostrador.kit.time import utc_now
 from mostrador.models import ChannelKind, Message, WebhookEvent, WebhookEventState
 from mostrador.runtime import Runtime
@@ -39,10 +39,22 @@ async def test_sweeper_rerings_a_stored_event_whose_job_was_lost(runtime: Runtim
     account = await make_account(runtime)
     await make_inbox(runtime, account)
     async with runtime.unit_of_work() as session:
-        session.add(WebhookEvent(channel_kind=ChannelKind.WHATSAPP, provider_key=uuid.uuid4().hex,
-                                 body=text_webhook("wamid.lost").decode(), received_at=utc_now() - timedelta(minutes=2)))
-        session.add(WebhookEvent(channel_kind=ChannelKind.WHATSAPP, provider_key=uuid.uuid4().hex,
-                                 body=text_webhook("wamid.fresh").decode(), received_at=utc_now()))
+        session.add(
+            WebhookEvent(
+                channel_kind=ChannelKind.WHATSAPP,
+                provider_key=uuid.uuid4().hex,
+                body=text_webhook("wamid.lost").decode(),
+                received_at=utc_now() - timedelta(minutes=2),
+            )
+        )
+        session.add(
+            WebhookEvent(
+                channel_kind=ChannelKind.WHATSAPP,
+                provider_key=uuid.uuid4().hex,
+                body=text_webhook("wamid.fresh").decode(),
+                received_at=utc_now(),
+            )
+        )
     counts = await sweep_once(runtime, stale_after_s=30)
     assert counts["webhooks"] == 1  # the fresh one may still have its doorbell in flight
     await jobs.drain()

@@ -6,11 +6,10 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
+
 from factories import make_account
 from graph_double import GraphDouble
-from sqlalchemy import select
-from wa_fixtures import fixture_names, load, raw
-
 from mostrador.channels.whatsapp.parse import parse_webhook
 from mostrador.channels.whatsapp.signature import sign
 from mostrador.kit.crypto import encrypt_json
@@ -34,6 +33,7 @@ from mostrador.models import (
 )
 from mostrador.runtime import Runtime
 from mostrador.worker.backends import InProcessJobBackend
+from wa_fixtures import fixture_names, load, raw
 
 WEBHOOK_FIXTURES = fixture_names("webhook_")
 
@@ -80,16 +80,25 @@ async def seed_outbound(runtime: Runtime, account: Account, payload: dict[str, A
                     session.add(contact)
                     await session.flush()
                     conversation = Conversation(
-                        account_id=account.id, display_id=1, inbox_id=inbox.id, contact_id=contact.id,
+                        account_id=account.id,
+                        display_id=1,
+                        inbox_id=inbox.id,
+                        contact_id=contact.id,
                         last_activity_at=contact.created_at,
                     )
                     session.add(conversation)
                     await session.flush()
                     session.add(
                         Message(
-                            account_id=account.id, inbox_id=inbox.id, conversation_id=conversation.id,
-                            direction=Direction.outbound, sender_kind=SenderKind.agent, type="text", text="hola",
-                            provider_message_id=status["id"], status=MessageStatus.sent,
+                            account_id=account.id,
+                            inbox_id=inbox.id,
+                            conversation_id=conversation.id,
+                            direction=Direction.outbound,
+                            sender_kind=SenderKind.agent,
+                            type="text",
+                            text="hola",
+                            provider_message_id=status["id"],
+                            status=MessageStatus.sent,
                         )
                     )
 
@@ -112,12 +121,16 @@ async def test_fixture_through_endpoint(
         for change in entry.get("changes", []):
             value = change.get("value", {})
             if "message_template_id" in value:  # what a template sync would find at Meta afterwards
-                graph.templates.append({
-                    "id": str(value["message_template_id"]), "name": value.get("message_template_name", "t"),
-                    "language": value.get("message_template_language", "es"),
-                    "status": value.get("event", "APPROVED"), "category": "UTILITY",
-                    "components": [{"type": "BODY", "text": "Hola {{1}}"}],
-                })
+                graph.templates.append(
+                    {
+                        "id": str(value["message_template_id"]),
+                        "name": value.get("message_template_name", "t"),
+                        "language": value.get("message_template_language", "es"),
+                        "status": value.get("event", "APPROVED"),
+                        "category": "UTILITY",
+                        "components": [{"type": "BODY", "text": "Hola {{1}}"}],
+                    }
+                )
     account = await make_account(runtime)
     await connect_numbers(runtime, account, numbers_in(payload))
     await seed_outbound(runtime, account, payload)
@@ -126,7 +139,9 @@ async def test_fixture_through_endpoint(
             for pref in payload["entry"][0]["changes"][0]["value"]["user_preferences"]:
                 session.add(Contact(account_id=account.id, wa_id=pref["wa_id"], name="Cliente"))
 
-    response = await client.post("/webhooks/whatsapp", content=body, headers={"X-Hub-Signature-256": sign(body, "test-app-secret")})
+    response = await client.post(
+        "/webhooks/whatsapp", content=body, headers={"X-Hub-Signature-256": sign(body, "test-app-secret")}
+    )
     assert response.status_code == 200, response.text
     await jobs.drain()
 
@@ -144,7 +159,9 @@ async def test_fixture_through_endpoint(
                     expected = next(e for e in events if getattr(e, "provider_message_id", None) == item["id"])
                     assert recorded.type == expected.message_type.value  # type: ignore[union-attr]
                     assert recorded.text == (expected.text or "")  # type: ignore[union-attr]
-                    contact = await session.get(Contact, (await session.get(Conversation, recorded.conversation_id)).contact_id)  # type: ignore[union-attr]
+                    contact = await session.get(
+                        Contact, (await session.get(Conversation, recorded.conversation_id)).contact_id
+                    )  # type: ignore[union-attr]
                     assert contact is not None and (contact.wa_id or contact.bsuid)
                     if item["type"] in ("image", "audio", "video", "document", "sticker"):
                         attachment = (
@@ -156,10 +173,14 @@ async def test_fixture_through_endpoint(
                 for item in value.get("statuses", []):
                     message = messages[item["id"]]
                     timeline = (
-                        await session.execute(
-                            select(MessageStatusEvent).where(MessageStatusEvent.message_id == message.id)
+                        (
+                            await session.execute(
+                                select(MessageStatusEvent).where(MessageStatusEvent.message_id == message.id)
+                            )
                         )
-                    ).scalars().all()
+                        .scalars()
+                        .all()
+                    )
                     assert [e.status.value for e in timeline] == [item["status"]]
                     if item["status"] == "failed":
                         assert message.status is MessageStatus.failed

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from factories import World, make_world
 from sqlalchemy import func, select
 
+from factories import World, make_world
 from mostrador.channels.whatsapp.signature import sign
 from mostrador.models import (
     Conversation,
@@ -24,8 +24,13 @@ from mostrador.worker.backends import InProcessJobBackend
 SECRET = "test-app-secret"
 
 
-def text_webhook(wamid: str = "wamid.A1", body: str = "¿A qué hora abren?", phone_number_id: str = "106540352242922",
-                 wa_id: str = "5215512345678", ts: int = 1_763_880_000) -> bytes:
+def text_webhook(
+    wamid: str = "wamid.A1",
+    body: str = "¿A qué hora abren?",
+    phone_number_id: str = "106540352242922",
+    wa_id: str = "5215512345678",
+    ts: int = 1_763_880_000,
+) -> bytes:
     payload = {
         "object": "whatsapp_business_account",
         "entry": [
@@ -39,7 +44,13 @@ def text_webhook(wamid: str = "wamid.A1", body: str = "¿A qué hora abren?", ph
                             "metadata": {"display_phone_number": "34910000000", "phone_number_id": phone_number_id},
                             "contacts": [{"profile": {"name": "Ana Martínez"}, "wa_id": wa_id, "user_id": "MX.1"}],
                             "messages": [
-                                {"from": wa_id, "id": wamid, "timestamp": str(ts), "type": "text", "text": {"body": body}}
+                                {
+                                    "from": wa_id,
+                                    "id": wamid,
+                                    "timestamp": str(ts),
+                                    "type": "text",
+                                    "text": {"body": body},
+                                }
                             ],
                         },
                     }
@@ -86,7 +97,9 @@ class TestHandshake:
 
 
 class TestAuthenticationBeforeWrite:
-    async def test_missing_signature_is_401_and_stores_nothing(self, client: httpx.AsyncClient, runtime: Runtime) -> None:
+    async def test_missing_signature_is_401_and_stores_nothing(
+        self, client: httpx.AsyncClient, runtime: Runtime
+    ) -> None:
         response = await client.post("/webhooks/whatsapp", content=text_webhook())
         assert response.status_code == 401
         assert await count(runtime, WebhookEvent) == 0

@@ -7,17 +7,17 @@ import json
 from typing import Any
 
 import httpx
-from factories import make_world
-from graph_double import GraphDouble
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
-from wa_fixtures import fixture_names, load
 
+from factories import make_world
+from graph_double import GraphDouble
 from mostrador.channels.whatsapp.signature import sign
 from mostrador.models import Message, WebhookEvent, WebhookEventState
 from mostrador.runtime import Runtime
 from mostrador.worker.backends import InProcessJobBackend
+from wa_fixtures import fixture_names, load
 
 FIXTURES = [load(name) for name in fixture_names("webhook_") if name.startswith("webhook_")]
 json_values = st.recursive(
@@ -68,13 +68,13 @@ async def test_mutated_bodies_never_500_nor_partial(
     raw = json.dumps(body).encode()
     async with runtime.unit_of_work() as session:
         before = (await session.execute(select(func.count()).select_from(Message))).scalar_one()
-    response = await client.post("/webhooks/whatsapp", content=raw, headers={"X-Hub-Signature-256": sign(raw, "test-app-secret")})
+    response = await client.post(
+        "/webhooks/whatsapp", content=raw, headers={"X-Hub-Signature-256": sign(raw, "test-app-secret")}
+    )
     assert response.status_code == 200
     await jobs.drain()
     async with runtime.unit_of_work() as session:
-        event = (
-            await session.execute(select(WebhookEvent).order_by(WebhookEvent.id.desc()).limit(1))
-        ).scalar_one()
+        event = (await session.execute(select(WebhookEvent).order_by(WebhookEvent.id.desc()).limit(1))).scalar_one()
         after = (await session.execute(select(func.count()).select_from(Message))).scalar_one()
     assert event.state is not WebhookEventState.received
     if event.state is WebhookEventState.failed:
@@ -82,7 +82,13 @@ async def test_mutated_bodies_never_500_nor_partial(
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(raw=st.binary(max_size=300) | st.text(max_size=300).map(str.encode) | json_values.map(lambda v: json.dumps(v).encode()))
+@given(
+    raw=st.binary(max_size=300)
+    | st.text(max_size=300).map(str.encode)
+    | json_values.map(lambda v: json.dumps(v).encode())
+)
 async def test_arbitrary_bytes_get_a_4xx_or_200_never_500(raw: bytes, client: httpx.AsyncClient) -> None:
-    response = await client.post("/webhooks/whatsapp", content=raw, headers={"X-Hub-Signature-256": sign(raw, "test-app-secret")})
+    response = await client.post(
+        "/webhooks/whatsapp", content=raw, headers={"X-Hub-Signature-256": sign(raw, "test-app-secret")}
+    )
     assert response.status_code in (200, 400)

@@ -7,7 +7,9 @@ from mostrador.models import Account
 
 
 class AccountService:
-    async def create(self, session: AsyncSession, *, name: str, locale: str = "es", timezone: str = "Europe/Madrid") -> Account:
+    async def create(
+        self, session: AsyncSession, *, name: str, locale: str = "es", timezone: str = "Europe/Madrid"
+    ) -> Account:
         account = Account(name=name, locale=locale, timezone=timezone)
         session.add(account)
         await session.flush()

@@ -6,7 +6,8 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 
 # Typed after '/' in the composer: letters, digits, '-' and '_'; stored lower-case.
 ShortCode = Annotated[
-    str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=50, pattern=r"^[a-z0-9_-]+$")
+    str,
+    StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=50, pattern=r"^[A-Za-z0-9_-]+$"),
 ]
 Content = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4096)]
 

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import typer
 
-from mostrador.cli import admin, serve, simulator, webhooks
+from mostrador.cli import admin, serve
+from mostrador.cli import simulator as simulator_cli
+from mostrador.cli import webhooks as webhooks_cli
 
 app = typer.Typer(
     name="mostrador",
@@ -20,5 +22,5 @@ app.command("seed-demo", help="Load the demo business (idempotent).")(admin.seed
 app.add_typer(admin.user_app, name="user", help="Manage users (agents, supervisors, admins).")
 app.add_typer(admin.token_app, name="token", help="Manage API tokens.")
 app.add_typer(admin.inbox_app, name="inbox", help="Manage inboxes (connected numbers).")
-app.add_typer(simulator.sim_app, name="sim", help="The built-in WhatsApp Cloud API simulator.")
-app.add_typer(webhooks.webhooks_app, name="webhooks", help="Stored webhook events.")
+app.add_typer(simulator_cli.sim_app, name="sim", help="The built-in WhatsApp Cloud API simulator.")
+app.add_typer(webhooks_cli.webhooks_app, name="webhooks", help="Stored webhook events.")

@@ -19,7 +19,9 @@ from mostrador.worker.sweeper import run_sweeper
 
 
 def serve(
-    demo: Annotated[bool, typer.Option("--demo", help="Seed the demo business and mount the simulator at /sim")] = False,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Seed the demo business and mount the simulator at /sim")
+    ] = False,
     port: Annotated[int | None, typer.Option(help="Port (default MOSTRADOR_PORT or 8000)")] = None,
     host: Annotated[str | None, typer.Option(help="Bind address (default MOSTRADOR_HOST or 127.0.0.1)")] = None,
 ) -> None:
@@ -35,6 +37,7 @@ def serve(
     if loaded.is_sqlite or demo:
         migrate_database(loaded)
     if demo:
+
         async def seed() -> str:
             runtime = build_runtime(loaded)
             try:

@@ -21,7 +21,7 @@ def sim_serve(
         list[str] | None, typer.Option(help="Simulated business phone number id (repeatable)")
     ] = None,
     waba_id: Annotated[str, typer.Option(help="Simulated WhatsApp Business Account id")] = "200000000000001",
-    access_token: Annotated[str, typer.Option(help="Bearer token the simulator accepts")] = "sim-access-token",
+    access_token: Annotated[str, typer.Option(help="Bearer token the simulator accepts")] = "sim-access-token",  # noqa: S107
 ) -> None:
     """Run the Cloud API simulator standalone: Graph at the root, so MOSTRADOR_WA_GRAPH_URL can point at it."""
     if not callback.startswith(("http://", "https://")):

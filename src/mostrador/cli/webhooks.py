@@ -37,7 +37,9 @@ def replay(
 
     async def work(runtime: Runtime) -> str:
         result = await webhook_intake.replay(runtime, since_at, REPLAYABLE[state])
-        return f"replayed {result.total} events: {result.handled} handled, {result.failed} failed, " \
-               f"{result.unroutable} unroutable"
+        return (
+            f"replayed {result.total} events: {result.handled} handled, {result.failed} failed, "
+            f"{result.unroutable} unroutable"
+        )
 
     typer.echo(run_with_runtime(work))

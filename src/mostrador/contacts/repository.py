@@ -26,7 +26,6 @@ class ContactRepository(RepositoryBase[Contact]):
         statement = self.scoped_statement(account_id).where(or_(*conditions)).order_by(Contact.id).limit(1)
         return await self.one_or_none(statement)
 
-
     async def matching_whatsapp_ids(self, account_id: int, wa_id: str | None, bsuid: str | None) -> list[Contact]:
         conditions = []
         if wa_id:

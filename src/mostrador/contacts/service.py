@@ -31,8 +31,9 @@ class ContactService:
         try:
             return to_e164(raw)
         except InvalidPhoneNumber as error:
-            raise Unprocessable(f"{error}; expected an international number such as +34612345678",
-                                code="invalid_phone") from None
+            raise Unprocessable(
+                f"{error}; expected an international number such as +34612345678", code="invalid_phone"
+            ) from None
 
     async def get(self, session: AsyncSession, account_id: int, contact_id: int) -> Contact:
         contact = await ContactRepository.from_session(session).get(account_id, contact_id)

@@ -7,14 +7,20 @@ from fastapi import APIRouter, Query
 from mostrador.api_errors import ERROR_RESPONSES
 from mostrador.auth.dependencies import ApiUser, SessionDep
 from mostrador.contacts.service import contact as contact_service
-from mostrador.conversations.schemas import ConversationFilters, ConversationPage, ConversationRead, ConversationUpdate, View
+from mostrador.conversations.schemas import (
+    ConversationFilters,
+    ConversationPage,
+    ConversationRead,
+    ConversationUpdate,
+    View,
+)
 from mostrador.conversations.service import conversation as conversation_service
+from mostrador.exceptions import NotFound
 from mostrador.inboxes.service import inbox as inbox_service
 from mostrador.messages.repository import MessageRepository
 from mostrador.messages.schemas import MessageIn, MessageRead, NoteIn, TemplateMessageIn, TextMessageIn
 from mostrador.messages.service import Sender
 from mostrador.messages.service import message as message_service
-from mostrador.exceptions import NotFound
 from mostrador.models import ConversationStatus, Message, SenderKind
 
 router = APIRouter(prefix="/conversations", tags=["conversations"], responses=ERROR_RESPONSES)
@@ -37,8 +43,14 @@ async def list_conversations(
 ) -> ConversationPage:
     """Newest activity first, paginated with ``cursor`` = the previous page's ``next_cursor``."""
     filters = ConversationFilters(
-        status=status, inbox_id=inbox_id, view=view, assignee_id=assignee_id, team_id=team_id, label_id=label_id,
-        contact_id=contact_id, q=q,
+        status=status,
+        inbox_id=inbox_id,
+        view=view,
+        assignee_id=assignee_id,
+        team_id=team_id,
+        label_id=label_id,
+        contact_id=contact_id,
+        q=q,
     )
     return await conversation_service.page(session, user, filters, cursor=cursor, limit=limit)
 
@@ -74,8 +86,12 @@ async def list_messages(
     )
 
 
-@router.post("/{conversation_id}/messages", response_model=MessageRead, status_code=201,
-             responses={409: {"description": "Outside the 24 h window (send a template) or no consent"}})
+@router.post(
+    "/{conversation_id}/messages",
+    response_model=MessageRead,
+    status_code=201,
+    responses={409: {"description": "Outside the 24 h window (send a template) or no consent"}},
+)
 async def send_message(conversation_id: int, data: MessageIn, user: ApiUser, session: SessionDep) -> Message:
     """Send text or a template to the customer, or add a private note (never sent)."""
     found = await conversation_service.get(session, user.account_id, conversation_id)
@@ -86,7 +102,13 @@ async def send_message(conversation_id: int, data: MessageIn, user: ApiUser, ses
     sender = Sender(kind=SenderKind.agent, user=user)
     if isinstance(data, TextMessageIn):
         return await message_service.send_text(
-            session, inbox, found, contact, sender, data.text, reply_to_id=data.reply_to_message_id,
+            session,
+            inbox,
+            found,
+            contact,
+            sender,
+            data.text,
+            reply_to_id=data.reply_to_message_id,
             preview_url=data.preview_url,
         )
     assert isinstance(data, TemplateMessageIn)

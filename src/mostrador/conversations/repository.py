@@ -69,7 +69,9 @@ class ConversationRepository(RepositoryBase[Conversation]):
                 )
             )
         if filters.q:
-            statement = statement.where(Conversation.id.in_(matching_conversation_ids(self.session, account_id, filters.q)))
+            statement = statement.where(
+                Conversation.id.in_(matching_conversation_ids(self.session, account_id, filters.q))
+            )
         if after is not None:
             at, last_id = after
             statement = statement.where(
@@ -98,14 +100,19 @@ class ConversationRepository(RepositoryBase[Conversation]):
         if not names:
             return []
         return list(
-            (await self.session.execute(scoped(select(Label), Label, account_id).where(Label.name.in_(list(names)))))
-            .scalars()
+            (
+                await self.session.execute(scoped(select(Label), Label, account_id).where(Label.name.in_(list(names))))
+            ).scalars()
         )
 
     async def set_labels(self, account_id: int, conversation_id: int, label_ids: Sequence[int]) -> None:
-        await self.session.execute(delete(ConversationLabel).where(ConversationLabel.conversation_id == conversation_id))
+        await self.session.execute(
+            delete(ConversationLabel).where(ConversationLabel.conversation_id == conversation_id)
+        )
         for label_id in label_ids:
-            self.session.add(ConversationLabel(conversation_id=conversation_id, label_id=label_id, account_id=account_id))
+            self.session.add(
+                ConversationLabel(conversation_id=conversation_id, label_id=label_id, account_id=account_id)
+            )
         await self.session.flush()
 
     async def open_count_by_assignee(self, account_id: int, user_ids: Sequence[int]) -> dict[int, int]:

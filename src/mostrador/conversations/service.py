@@ -69,12 +69,14 @@ class ConversationService:
         return ConversationPage(items=items, next_cursor=next_cursor)
 
     async def read_one(self, session: AsyncSession, conversation: Conversation) -> ConversationRead:
-        labels = await ConversationRepository.from_session(session).labels_for(conversation.account_id, [conversation.id])
+        labels = await ConversationRepository.from_session(session).labels_for(
+            conversation.account_id, [conversation.id]
+        )
         windows = await self._reply_windows(session, conversation.account_id)
         return self.read(conversation, labels.get(conversation.id, []), windows.get(conversation.inbox_id))
 
     async def _reply_windows(self, session: AsyncSession, account_id: int) -> dict[int, timedelta | None]:
-        inboxes = await InboxRepository.from_session(session).list(account_id)
+        inboxes = await InboxRepository.from_session(session).list_for_account(account_id)
         return {inbox.id: capabilities_for(inbox.channel_kind).reply_window for inbox in inboxes}
 
     def read(self, conversation: Conversation, labels: list[Label], reply_window: timedelta | None) -> ConversationRead:
@@ -140,9 +142,7 @@ class ConversationService:
 
     async def _auto_assign(self, session: AsyncSession, inbox: Inbox, conversation: Conversation) -> None:
         """Round robin among online agents under their capacity; the queue (unassigned) when all are full."""
-        locked = (
-            await session.execute(select(Inbox).where(Inbox.id == inbox.id).with_for_update())
-        ).scalar_one()
+        locked = (await session.execute(select(Inbox).where(Inbox.id == inbox.id).with_for_update())).scalar_one()
         agents = list(
             (
                 await session.execute(
@@ -227,7 +227,9 @@ class ConversationService:
         conversation.assignee_id = assignee.id
         await self._activity(session, conversation, "assigned", actor, target=assignee.name)
 
-    async def set_team(self, session: AsyncSession, actor: User, conversation: Conversation, team_id: int | None) -> None:
+    async def set_team(
+        self, session: AsyncSession, actor: User, conversation: Conversation, team_id: int | None
+    ) -> None:
         team = None
         if team_id is not None:
             team = (
@@ -238,7 +240,9 @@ class ConversationService:
         conversation.team_id = team.id if team else None
         await self._activity(session, conversation, "team", actor, target=team.name if team else "—")
 
-    async def set_labels(self, session: AsyncSession, actor: User, conversation: Conversation, names: list[str]) -> None:
+    async def set_labels(
+        self, session: AsyncSession, actor: User, conversation: Conversation, names: list[str]
+    ) -> None:
         repository = ConversationRepository.from_session(session)
         wanted = sorted({name.strip() for name in names if name.strip()})
         labels = await repository.labels_by_name(conversation.account_id, wanted)

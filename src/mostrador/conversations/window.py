@@ -26,7 +26,9 @@ def window_expiry(last_customer_message_at: datetime | None, reply_window: timed
     return last_customer_message_at + reply_window
 
 
-def window_state(conversation: Conversation, reply_window: timedelta | None, now: datetime | None = None) -> WindowState:
+def window_state(
+    conversation: Conversation, reply_window: timedelta | None, now: datetime | None = None
+) -> WindowState:
     """A channel without a reply window (e.g. e-mail) is always open."""
     if reply_window is None:
         return WindowState(open=True, expires_at=None)

@@ -32,10 +32,16 @@ LABELS: list[tuple[str, str, str]] = [
 
 CANNED: list[tuple[str, str]] = [
     ("horario", "Nuestras tiendas abren de lunes a sábado de 10:00 a 21:00 y los domingos de 11:00 a 20:00."),
-    ("envio", "Los envíos tardan de 2 a 4 días hábiles. Te enviamos el número de seguimiento por aquí en cuanto "
-              "salga tu pedido 📦"),
-    ("devolucion", "Tienes 30 días para cambios y devoluciones con el ticket. Puedes hacerlo en cualquier tienda o "
-                   "pedir la recogida en casa."),
+    (
+        "envio",
+        "Los envíos tardan de 2 a 4 días hábiles. Te enviamos el número de seguimiento por aquí en cuanto "
+        "salga tu pedido 📦",
+    ),
+    (
+        "devolucion",
+        "Tienes 30 días para cambios y devoluciones con el ticket. Puedes hacerlo en cualquier tienda o "
+        "pedir la recogida en casa.",
+    ),
     ("gracias", "¡Gracias a ti! Si necesitas algo más, aquí estamos 😊"),
     ("talla", "Te paso la guía de tallas: S (36-38), M (40-42), L (44-46), XL (48-50)."),
 ]
@@ -46,8 +52,11 @@ TEMPLATES: list[dict[str, Any]] = [
         "language": "es",
         "category": "UTILITY",
         "components": [
-            {"type": "BODY", "text": "Hola {{1}}, tu pedido {{2}} ya está listo para recoger en la tienda de {{3}}. ¡Te esperamos!",
-             "example": {"body_text": [["Ana", "CO-10482", "Polanco"]]}},
+            {
+                "type": "BODY",
+                "text": "Hola {{1}}, tu pedido {{2}} ya está listo para recoger en la tienda de {{3}}. ¡Te esperamos!",
+                "example": {"body_text": [["Ana", "CO-10482", "Polanco"]]},
+            },
             {"type": "FOOTER", "text": "Casa Olivo"},
         ],
     },
@@ -56,9 +65,12 @@ TEMPLATES: list[dict[str, Any]] = [
         "language": "es",
         "category": "UTILITY",
         "components": [
-            {"type": "BODY", "text": "Hola {{1}}, sentimos el retraso: tu pedido {{2}} llegará el {{3}}. "
-                                     "Responde a este mensaje si necesitas cambiar la entrega.",
-             "example": {"body_text": [["Lucas", "CO-20931", "jueves 26"]]}},
+            {
+                "type": "BODY",
+                "text": "Hola {{1}}, sentimos el retraso: tu pedido {{2}} llegará el {{3}}. "
+                "Responde a este mensaje si necesitas cambiar la entrega.",
+                "example": {"body_text": [["Lucas", "CO-20931", "jueves 26"]]},
+            },
         ],
     },
     {
@@ -66,9 +78,12 @@ TEMPLATES: list[dict[str, Any]] = [
         "language": "es",
         "category": "UTILITY",
         "components": [
-            {"type": "BODY", "text": "Aviso: la tienda de {{1}} permanecerá cerrada hoy por {{2}}. "
-                                     "Tus recogidas pasan a la tienda más cercana.",
-             "example": {"body_text": [["Palermo", "obras"]]}},
+            {
+                "type": "BODY",
+                "text": "Aviso: la tienda de {{1}} permanecerá cerrada hoy por {{2}}. "
+                "Tus recogidas pasan a la tienda más cercana.",
+                "example": {"body_text": [["Palermo", "obras"]]},
+            },
         ],
     },
     {
@@ -76,10 +91,18 @@ TEMPLATES: list[dict[str, Any]] = [
         "language": "es",
         "category": "MARKETING",
         "components": [
-            {"type": "BODY", "text": "¡Hola {{1}}! Empiezan las rebajas de invierno: hasta 40 % en textil hogar.",
-             "example": {"body_text": [["Marta"]]}},
-            {"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": "Ver novedades"},
-                                            {"type": "QUICK_REPLY", "text": "No me interesa"}]},
+            {
+                "type": "BODY",
+                "text": "¡Hola {{1}}! Empiezan las rebajas de invierno: hasta 40 % en textil hogar.",
+                "example": {"body_text": [["Marta"]]},
+            },
+            {
+                "type": "BUTTONS",
+                "buttons": [
+                    {"type": "QUICK_REPLY", "text": "Ver novedades"},
+                    {"type": "QUICK_REPLY", "text": "No me interesa"},
+                ],
+            },
         ],
     },
 ]
@@ -88,8 +111,12 @@ TEMPLATES: list[dict[str, Any]] = [
 # agent email or None, labels)
 HISTORY: list[dict[str, Any]] = [
     {
-        "wa_id": "34612345678", "name": "Carmen López", "language": "es", "status": "resolved",
-        "agent": "lucia@casaolivo.example", "labels": ["devolución"],
+        "wa_id": "34612345678",
+        "name": "Carmen López",
+        "language": "es",
+        "status": "resolved",
+        "agent": "lucia@casaolivo.example",
+        "labels": ["devolución"],
         "messages": [
             (3000, "in", "Hola, compré un edredón nórdico y es demasiado grande para mi cama. ¿Puedo cambiarlo?"),
             (2990, "out", "¡Hola Carmen! Claro que sí, tienes 30 días. ¿Qué medida necesitas?"),
@@ -99,8 +126,12 @@ HISTORY: list[dict[str, Any]] = [
         ],
     },
     {
-        "wa_id": "5215587654321", "name": "Sofía Hernández", "language": "es", "status": "open",
-        "agent": "diego@casaolivo.example", "labels": ["pedido", "envío"],
+        "wa_id": "5215587654321",
+        "name": "Sofía Hernández",
+        "language": "es",
+        "status": "open",
+        "agent": "diego@casaolivo.example",
+        "labels": ["pedido", "envío"],
         "messages": [
             (1700, "in", "Buenas tardes, mi pedido CO-20931 dice que se entregó pero no me llegó nada 😟"),
             (1690, "out", "Hola Sofía, lo siento mucho. Ya abrí una incidencia con la paquetería."),
@@ -108,16 +139,28 @@ HISTORY: list[dict[str, Any]] = [
         ],
     },
     {
-        "wa_id": "5491133445566", "name": "Martín Acosta", "language": "es", "status": "pending",
-        "agent": None, "labels": ["mayorista"],
+        "wa_id": "5491133445566",
+        "name": "Martín Acosta",
+        "language": "es",
+        "status": "pending",
+        "agent": None,
+        "labels": ["mayorista"],
         "messages": [
-            (2200, "in", "Hola! Tengo un hotel boutique en Palermo y busco 40 juegos de sábanas de percal. "
-                         "¿Hacen precio por cantidad?"),
+            (
+                2200,
+                "in",
+                "Hola! Tengo un hotel boutique en Palermo y busco 40 juegos de sábanas de percal. "
+                "¿Hacen precio por cantidad?",
+            ),
         ],
     },
     {
-        "wa_id": "447700900123", "name": "Emily Clarke", "language": "en", "status": "resolved",
-        "agent": "lucia@casaolivo.example", "labels": ["pedido"],
+        "wa_id": "447700900123",
+        "name": "Emily Clarke",
+        "language": "en",
+        "status": "resolved",
+        "agent": "lucia@casaolivo.example",
+        "labels": ["pedido"],
         "messages": [
             (5000, "in", "Hi! Do you ship to the UK?"),
             (4990, "out", "Hi Emily! Yes, we ship to the UK in 5-7 working days."),

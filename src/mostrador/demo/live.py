@@ -53,14 +53,16 @@ async def _bring_to_life(runtime: Runtime, sim: Simulator, delay_s: float) -> No
         inbox = (await session.execute(select(Inbox).where(Inbox.channel_key == data.PHONE_NUMBER_ID))).scalar_one()
         enqueue(session, "templates.sync", inbox.id, delay_s=delay_s + 1.0)
         known = set(
-            (await session.execute(select(Contact.wa_id).where(Contact.wa_id.in_([w for w, _n, _t in data.LIVE]))))
-            .scalars()
+            (
+                await session.execute(select(Contact.wa_id).where(Contact.wa_id.in_([w for w, _n, _t in data.LIVE])))
+            ).scalars()
         )
     if known:
         return
     await asyncio.sleep(delay_s)  # let the server accept the webhooks these messages produce
     for wa_id, name, text in data.LIVE:
-        sim.inbound({"phone_number_id": data.PHONE_NUMBER_ID, "from": wa_id, "name": name, "type": "text",
-                     "text": text})
+        sim.inbound(
+            {"phone_number_id": data.PHONE_NUMBER_ID, "from": wa_id, "name": name, "type": "text", "text": text}
+        )
         await asyncio.sleep(0.3)
     log.info("demo.customers_wrote", count=len(data.LIVE))

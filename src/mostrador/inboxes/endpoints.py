@@ -14,7 +14,7 @@ router = APIRouter(prefix="/inboxes", tags=["inboxes"], responses=ERROR_RESPONSE
 @router.get("", response_model=list[InboxRead])
 async def list_inboxes(user: ApiUser, session: SessionDep) -> list[Inbox]:
     """The account's inboxes (one per connected WhatsApp number)."""
-    return await inbox_service.list(session, user.account_id)
+    return await inbox_service.list_for_account(session, user.account_id)
 
 
 @router.get("/{inbox_id}", response_model=InboxRead)

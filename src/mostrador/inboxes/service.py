@@ -43,7 +43,9 @@ class InboxService:
             async with session.begin_nested():
                 await repository.add(inbox)
         except IntegrityError:
-            raise Conflict(f"phone number id {data.phone_number_id} is already connected", code="inbox_exists") from None
+            raise Conflict(
+                f"phone number id {data.phone_number_id} is already connected", code="inbox_exists"
+            ) from None
         return inbox
 
     def config(self, inbox: Inbox, *, secret_key: str) -> dict[str, Any]:
@@ -55,8 +57,8 @@ class InboxService:
             raise NotFound(f"inbox {inbox_id} not found", code="inbox_not_found")
         return inbox
 
-    async def list(self, session: AsyncSession, account_id: int) -> list[Inbox]:
-        return await InboxRepository.from_session(session).list(account_id)
+    async def list_for_account(self, session: AsyncSession, account_id: int) -> list[Inbox]:
+        return await InboxRepository.from_session(session).list_for_account(account_id)
 
     async def route(self, session: AsyncSession, kind: ChannelKind, channel_key: str) -> Inbox | None:
         return await InboxRepository.from_session(session).get_by_channel_key(kind, channel_key)

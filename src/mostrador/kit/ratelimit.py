@@ -274,9 +274,7 @@ class RedisRateLimitStore:
         self, key: str, interval_s: float, tolerance_s: float, max_wait_s: float | None = None
     ) -> Reservation:
         max_wait = "-1" if max_wait_s is None else _us_down(max(0.0, max_wait_s))
-        granted, delay_us, now_us = await self._run(
-            key, _us_up(interval_s), _us_down(tolerance_s), max_wait, "r", "0"
-        )
+        granted, delay_us, now_us = await self._run(key, _us_up(interval_s), _us_down(tolerance_s), max_wait, "r", "0")
         delay = int(delay_us) / 1_000_000.0
         return Reservation(granted=int(granted) == 1, delay_s=delay, at=int(now_us) / 1_000_000.0 + delay)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Generic, Self, TypeVar
+from typing import Generic, Self, TypeVar
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,15 +23,15 @@ class RepositoryBase(Generic[M]):
     def from_session(cls, session: AsyncSession) -> Self:
         return cls(session)
 
-    def scoped_statement(self, account_id: int) -> Select[tuple[M]]:
-        return scoped(select(self.model), self.model, account_id)  # type: ignore[arg-type]
+    def scoped_statement(self, account_id: int) -> Select[M]:
+        return scoped(select(self.model), self.model, account_id)
 
     async def get(self, account_id: int, id: int) -> M | None:
         statement = self.scoped_statement(account_id).where(self.model.id == id)  # type: ignore[attr-defined]
         result = await self.session.execute(statement)
         return result.scalar_one_or_none()
 
-    async def list(self, account_id: int, *, limit: int = 500) -> list[M]:
+    async def list_for_account(self, account_id: int, *, limit: int = 500) -> list[M]:
         statement = self.scoped_statement(account_id).order_by(self.model.id).limit(limit)  # type: ignore[attr-defined]
         return list((await self.session.execute(statement)).scalars())
 
@@ -41,8 +41,8 @@ class RepositoryBase(Generic[M]):
             await self.session.flush()
         return obj
 
-    async def one_or_none(self, statement: Select[tuple[M]]) -> M | None:
+    async def one_or_none(self, statement: Select[M]) -> M | None:
         return (await self.session.execute(statement)).scalar_one_or_none()
 
-    async def all(self, statement: Select[Any]) -> list[M]:
+    async def all(self, statement: Select[M]) -> list[M]:
         return list((await self.session.execute(statement)).scalars())

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Select
-from sqlalchemy.orm import InstrumentedAttribute
 
-T = TypeVar("T", bound=tuple[Any, ...])
-
-
-class TenantModel(Protocol):
-    account_id: InstrumentedAttribute[int]
+S = TypeVar("S", bound="Select[*tuple[Any, ...]]")
 
 
-def scoped(statement: Select[T], model: type[TenantModel], account_id: int) -> Select[T]:
-    return statement.where(model.account_id == account_id)
+def scoped(statement: S, model: type[Any], account_id: int) -> S:
+    column = getattr(model, "account_id", None)
+    if column is None:
+        raise TypeError(f"{model.__name__} has no account_id: it is not a tenant table")
+    return statement.where(column == account_id)

@@ -42,7 +42,9 @@ def variables(text: str) -> list[str]:
 
 
 class MessageTemplateService:
-    async def list_for_inbox(self, session: AsyncSession, inbox: Inbox, *, sendable_only: bool = False) -> list[MessageTemplate]:
+    async def list_for_inbox(
+        self, session: AsyncSession, inbox: Inbox, *, sendable_only: bool = False
+    ) -> list[MessageTemplate]:
         statement = scoped(select(MessageTemplate), MessageTemplate, inbox.account_id).where(
             MessageTemplate.inbox_id == inbox.id
         )

@@ -235,7 +235,13 @@ class InboundService:
 
 
 def _rank(status: MessageStatus) -> int:
-    order = [MessageStatus.failed, MessageStatus.sent, MessageStatus.delivered, MessageStatus.read, MessageStatus.played]
+    order = [
+        MessageStatus.failed,
+        MessageStatus.sent,
+        MessageStatus.delivered,
+        MessageStatus.read,
+        MessageStatus.played,
+    ]
     return order.index(status) if status in order else -1
 
 

@@ -26,7 +26,7 @@ def fts5_query(raw: str) -> str | None:
     return " ".join(f'"{word}"*' for word in words)
 
 
-def matching_message_ids(session: AsyncSession, account_id: int, raw: str) -> Select[tuple[int]]:
+def matching_message_ids(session: AsyncSession, account_id: int, raw: str) -> Select[int]:
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     statement = scoped(select(Message.id), Message, account_id).where(Message.is_private.is_(False))
     if dialect == "postgresql":
@@ -41,6 +41,6 @@ def matching_message_ids(session: AsyncSession, account_id: int, raw: str) -> Se
     )
 
 
-def matching_conversation_ids(session: AsyncSession, account_id: int, raw: str) -> Select[tuple[int]]:
+def matching_conversation_ids(session: AsyncSession, account_id: int, raw: str) -> Select[int]:
     ids = matching_message_ids(session, account_id, raw).subquery()
     return select(Message.conversation_id).where(Message.id.in_(select(ids.c.id))).distinct()

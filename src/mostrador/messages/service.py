@@ -8,18 +8,18 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mostrador.channels.base import OutboundBody, TextBody
+from mostrador.contacts.schemas import ContactCreate
+from mostrador.contacts.service import contact as contact_service
 from mostrador.conversations.service import conversation as conversation_service
 from mostrador.conversations.window import window_state
 from mostrador.exceptions import NotFound, Unprocessable
 from mostrador.inboxes.adapters import capabilities_for, render_outbound
+from mostrador.inboxes.service import inbox as inbox_service
 from mostrador.kit.time import utc_now
 from mostrador.message_templates.service import message_template as template_service
 from mostrador.messages.errors import ConsentRequired, OutsideServiceWindow
 from mostrador.messages.inbound import preview_text
 from mostrador.messages.repository import MessageRepository
-from mostrador.contacts.schemas import ContactCreate
-from mostrador.contacts.service import contact as contact_service
-from mostrador.inboxes.service import inbox as inbox_service
 from mostrador.messages.schemas import StartConversationIn, TemplateParameters
 from mostrador.models import (
     Contact,
@@ -75,9 +75,7 @@ class MessageService:
             raise Unprocessable(f"text longer than {capabilities.max_text_length} characters", code="text_too_long")
         reply_to = await self._reply_target(session, conversation, reply_to_id)
         body = TextBody(text=text, preview_url=preview_url or None)
-        return await self._queue(
-            session, inbox, conversation, sender, body, "text", text, reply_to=reply_to, extra={}
-        )
+        return await self._queue(session, inbox, conversation, sender, body, "text", text, reply_to=reply_to, extra={})
 
     async def send_template(
         self,
@@ -90,9 +88,12 @@ class MessageService:
     ) -> Message:
         rendered = await template_service.render(session, inbox, params)
         self.check_outbound(inbox, conversation, contact, is_template=True, category=rendered.template.category)
-        extra = {"template": {"name": params.name, "language": params.language, "category": rendered.template.category}}
-        return await self._queue(session, inbox, conversation, sender, rendered.body, "template", rendered.text,
-                                 reply_to=None, extra=extra)
+        extra: dict[str, object] = {
+            "template": {"name": params.name, "language": params.language, "category": rendered.template.category}
+        }
+        return await self._queue(
+            session, inbox, conversation, sender, rendered.body, "template", rendered.text, reply_to=None, extra=extra
+        )
 
     async def add_note(self, session: AsyncSession, conversation: Conversation, author: User, text: str) -> Message:
         """A private note: stored and shown to agents, never sent to the customer."""
@@ -121,13 +122,19 @@ class MessageService:
             session, inbox, conversation, contact, Sender(kind=SenderKind.agent, user=user), data.template
         )
 
-    async def resend(self, session: AsyncSession, inbox: Inbox, conversation: Conversation, contact: Contact,
-                     message: Message) -> Message:
+    async def resend(
+        self, session: AsyncSession, inbox: Inbox, conversation: Conversation, contact: Contact, message: Message
+    ) -> Message:
         """A failed message goes out again as a new attempt of the same row (same idempotency key)."""
         if message.status is not MessageStatus.failed:
             raise Unprocessable("only failed messages can be resent", code="not_failed")
-        self.check_outbound(inbox, conversation, contact, is_template=message.type == "template",
-                            category=str(message.content.get("template", {}).get("category") or "") or None)
+        self.check_outbound(
+            inbox,
+            conversation,
+            contact,
+            is_template=message.type == "template",
+            category=str(message.content.get("template", {}).get("category") or "") or None,
+        )
         message.status = MessageStatus.queued
         message.error_code = message.error_title = message.error_detail = None
         message.next_attempt_at = utc_now()
@@ -138,7 +145,9 @@ class MessageService:
         self._announce(session, message, event="message.status")
         return message
 
-    async def _reply_target(self, session: AsyncSession, conversation: Conversation, message_id: int | None) -> Message | None:
+    async def _reply_target(
+        self, session: AsyncSession, conversation: Conversation, message_id: int | None
+    ) -> Message | None:
         if message_id is None:
             return None
         target = await MessageRepository.from_session(session).get(conversation.account_id, message_id)

@@ -20,9 +20,7 @@ class User(IdMixin, TimestampMixin, Base):
     role: Mapped[Role] = mapped_column(StrEnumType(Role, 20))
     locale: Mapped[str | None] = mapped_column(String(10), default=None)
     is_active: Mapped[bool] = mapped_column(default=True)
-    availability: Mapped[Availability] = mapped_column(
-        StrEnumType(Availability, 20), default=Availability.offline
-    )
+    availability: Mapped[Availability] = mapped_column(StrEnumType(Availability, 20), default=Availability.offline)
     max_open_conversations: Mapped[int] = mapped_column(default=10)
     session_version: Mapped[int] = mapped_column(default=1)
     last_seen_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -69,7 +69,7 @@ class RedisPubSub:
                     yield json.loads(data)
         finally:
             await pubsub.unsubscribe()
-            await pubsub.aclose()
+            await pubsub.aclose()  # type: ignore[no-untyped-call]
 
     async def aclose(self) -> None:
         await self._redis.aclose()

@@ -29,7 +29,7 @@ _VERSION_RE = re.compile(r"^v\d{1,2}\.\d$")
 _jinja = Environment(loader=FileSystemLoader(_HERE / "templates"), autoescape=select_autoescape(["html"]))
 
 
-def _sim(request: Request) -> Simulator:
+async def _sim(request: Request) -> Simulator:
     sim: Simulator = request.app.state.simulator
     sim.ensure_started()
     return sim

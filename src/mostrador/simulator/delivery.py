@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import hmac
 import json
@@ -88,6 +87,7 @@ class WebhookDispatcher:
         self._workers: list[asyncio.Task[None]] = []
         self._timers: set[asyncio.Task[None]] = set()
         self._client: httpx.AsyncClient | None = None
+        self._closing = False
         self._next_id = 0
         self.by_id: dict[int, WebhookDelivery] = {}
 
@@ -118,11 +118,12 @@ class WebhookDispatcher:
         ]
 
     async def aclose(self) -> None:
-        for t in [*self._workers, *self._timers]:
+        self._closing = True
+        tasks = [*self._workers, *self._timers]
+        for t in tasks:
             t.cancel()
-        for t in [*self._workers, *self._timers]:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await t
+        if tasks:
+            await asyncio.wait(tasks, timeout=2.0)
         self._workers.clear()
         self._timers.clear()
         # whatever was still queued will never be delivered
@@ -134,6 +135,7 @@ class WebhookDispatcher:
         if self._client is not None:
             await self._client.aclose()
             self._client = None
+        self._closing = False
 
     def clear(self) -> None:
         self.log.clear()
@@ -186,7 +188,8 @@ class WebhookDispatcher:
     # ------------------------------------------------------------------ workers
 
     async def _worker(self, queue: asyncio.Queue[WebhookDelivery]) -> None:
-        while True:
+        # checks _closing too: an in-process (ASGI) callback may swallow the cancellation
+        while not self._closing:
             d = await queue.get()
             try:
                 await self._attempt(d)

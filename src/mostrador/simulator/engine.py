@@ -123,11 +123,11 @@ class Simulator:
             self.dispatcher.start()
 
     async def aclose(self) -> None:
-        for t in list(self._tasks):
+        tasks = list(self._tasks)
+        for t in tasks:
             t.cancel()
-        for t in list(self._tasks):
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await t
+        if tasks:
+            await asyncio.wait(tasks, timeout=2.0)
         self._tasks.clear()
         await self.dispatcher.aclose()
         self._started = False

@@ -165,7 +165,14 @@ def validate_content(msg_type: str, content: Any) -> None:
             raise invalid_param("Param template['components'] must be an array.")
         for i, comp in enumerate(comps):
             comp_obj = _obj(comp, f"template['components'][{i}]")
-            if str(comp_obj.get("type", "")).lower() not in ("header", "body", "button", "footer", "carousel", "limited_time_offer"):
+            if str(comp_obj.get("type", "")).lower() not in (
+                "header",
+                "body",
+                "button",
+                "footer",
+                "carousel",
+                "limited_time_offer",
+            ):
                 raise invalid_param(f"Param template['components'][{i}]['type'] is invalid.")
             params = comp_obj.get("parameters", [])
             if not isinstance(params, list):

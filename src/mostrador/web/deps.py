@@ -167,7 +167,7 @@ async def get_shell(request: Request, user: CurrentAgent, account: CurrentAccoun
     shell = Shell(
         user=user,
         account=account,
-        inboxes=await inbox_service.list(session, account.id),
+        inboxes=await inbox_service.list_for_account(session, account.id),
         labels=await label_service.list(session, account.id),
         teams=await team_service.list(session, account.id),
     )

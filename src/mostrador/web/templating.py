@@ -7,8 +7,8 @@ language, nav shell), renders in the request's language and returns an ``HTMLRes
 from __future__ import annotations
 
 import secrets
-from contextvars import ContextVar
 from collections.abc import Iterable, Mapping
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode

@@ -22,6 +22,7 @@ from mostrador.channels.base import (
     WebhookShapeError,
 )
 from mostrador.channels.whatsapp.parse import parse_webhook
+from mostrador.contacts.repository import ContactRepository
 from mostrador.inboxes.adapters import capabilities_for
 from mostrador.inboxes.service import inbox as inbox_service
 from mostrador.kit.time import utc_now
@@ -36,7 +37,6 @@ from mostrador.models import (
     WebhookEventState,
 )
 from mostrador.runtime import Runtime
-from mostrador.contacts.repository import ContactRepository
 from mostrador.webhooks.repository import WebhookEventRepository
 from mostrador.worker import enqueue
 from mostrador.worker.registry import backoff_seconds
@@ -236,7 +236,9 @@ class WebhookIntake:
         contacts = ContactRepository.from_session(session)
         for account_id in account_ids:
             for found in await contacts.matching_whatsapp_ids(account_id, event.wa_id, event.user_id):
-                found.marketing_opt_out_at = (event.timestamp or utc_now()) if event.value is PreferenceValue.STOP else None
+                found.marketing_opt_out_at = (
+                    (event.timestamp or utc_now()) if event.value is PreferenceValue.STOP else None
+                )
         await session.flush()
 
     async def _apply_account(

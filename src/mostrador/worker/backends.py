@@ -8,8 +8,8 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from mostrador.logging import get_logger
-from mostrador.worker.enqueue import PendingJob
 from mostrador.worker.dramatiq_app import send_job
+from mostrador.worker.enqueue import PendingJob
 from mostrador.worker.execute import execute
 from mostrador.worker.registry import get_actor
 
@@ -90,7 +90,7 @@ class InProcessJobBackend:
                 if self._running == 0 and self._queue.empty() and not self._delayed:
                     self._idle.set()
 
-    async def drain(self, timeout: float = 30.0) -> None:
+    async def drain(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109 - a test helper, not an API
         """Tests: wait until every job, including retries already scheduled, has run."""
         await asyncio.wait_for(self._idle.wait(), timeout)
 

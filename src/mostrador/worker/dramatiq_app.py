@@ -24,7 +24,7 @@ NAMESPACE = "mostrador"
 
 
 def build_broker(redis_url: str, *, namespace: str = NAMESPACE) -> RedisBroker:
-    broker = RedisBroker(url=redis_url, namespace=namespace)
+    broker = RedisBroker(url=redis_url, namespace=namespace)  # type: ignore[no-untyped-call]
     for queue in {definition.queue.value for definition in ACTORS.values()}:
         broker.declare_queue(queue)
     return broker

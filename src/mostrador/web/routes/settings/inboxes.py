@@ -26,7 +26,7 @@ def webhook_url(runtime: RuntimeDep) -> str:
 @router.get("", response_model=None)
 async def inboxes_page(request: Request, _user: SupervisorAgent, session: SessionDep, shell: ShellDep) -> Response:
     async def build() -> dict[str, Any]:
-        return {"section": "inboxes", "inboxes": await inbox_service.list(session, shell.account.id)}
+        return {"section": "inboxes", "inboxes": await inbox_service.list_for_account(session, shell.account.id)}
 
     return await page(request, "settings/inboxes.html", build)
 
