@@ -28,6 +28,19 @@ def _worker_id() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
+def _run_id() -> str:
+    """Unique per pytest run, so two runs on one machine never share (or drop) each other's databases."""
+    return (os.environ.get("PYTEST_XDIST_TESTRUNUID") or str(os.getpid()))[:10]
+
+
+async def _drop_postgres_database(name: str) -> None:
+    connection = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=5)
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
 async def _create_postgres_database(name: str) -> None:
     try:
         connection = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=5)
@@ -49,13 +62,14 @@ def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> str:
-    name = f"mostrador_test_{_worker_id()}"
+def postgres_url() -> Iterator[str]:
+    name = f"mostrador_test_{_run_id()}_{_worker_id()}"
     asyncio.run(_create_postgres_database(name))
     base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
     url = f"{base}/{name}"
     upgrade(url)
-    return url
+    yield url
+    asyncio.run(_drop_postgres_database(name))
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 
 from mostrador import __version__
 from mostrador.api import router as api_router
@@ -14,11 +14,12 @@ from mostrador.api_errors import install_error_handlers
 from mostrador.config import Settings
 from mostrador.demo.live import bring_demo_to_life, demo_simulator_config
 from mostrador.health import router as health_router
-from mostrador.logging import correlation_id, new_correlation_id
+from mostrador.kit.asgi import RequestContextMiddleware
 from mostrador.runtime import Runtime, build_runtime
 from mostrador.simulator import Simulator, create_simulator_app
 from mostrador.tasks import import_all_tasks
 from mostrador.web import install_web
+from mostrador.webhooks.endpoints import WhatsAppWebhookLane
 from mostrador.webhooks.endpoints import router as webhooks_router
 from mostrador.worker.sweeper import run_sweeper
 
@@ -64,17 +65,8 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, demo: bool
     app.state.settings = settings
     install_error_handlers(app)
 
-    @app.middleware("http")
-    async def correlation(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        cid = request.headers.get("x-request-id") or new_correlation_id()
-        token = correlation_id.set(cid[:64])
-        try:
-            response = await call_next(request)
-        finally:
-            correlation_id.reset(token)
-        response.headers["X-Request-Id"] = cid[:64]
-        return response
-
+    app.add_middleware(WhatsAppWebhookLane, runtime=app_runtime)
+    app.add_middleware(RequestContextMiddleware, gauge=app_runtime.traffic)
     app.include_router(health_router)
     app.include_router(api_router)
     app.include_router(webhooks_router)

@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     media_dir: Path | None = None
     media_max_bytes: int = Field(default=100 * 1024 * 1024, ge=1024)
 
+    # Embedded mode: jobs run in the web process. While HTTP requests are in flight they get at most this
+    # share of the event loop, so a burst of webhooks is acknowledged first and processed right after.
+    worker_concurrency: int = Field(default=16, ge=1, le=256)
+    worker_busy_share: float = Field(default=0.3, gt=0, le=1)
     sweeper_interval_s: float = Field(default=15.0, gt=0)
     sweeper_stale_after_s: float = Field(default=30.0, gt=0)
     session_max_age_s: int = Field(default=14 * 24 * 3600, gt=0)

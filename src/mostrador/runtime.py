@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mostrador.config import Settings
 from mostrador.db import Database
+from mostrador.kit.asgi import TrafficGauge
 from mostrador.kit.ratelimit import PairRateLimiter, RateLimitStore, ThroughputLimiter, build_rate_limit_store
 from mostrador.logging import get_logger
 from mostrador.media.store import LocalMediaStore, MediaStore
@@ -26,7 +27,7 @@ from mostrador.worker.enqueue import PendingJob, drop_pending_jobs, take_pending
 log = get_logger(__name__)
 
 
-@dataclass
+@dataclass(eq=False)
 class Runtime:
     settings: Settings
     db: Database
@@ -36,6 +37,7 @@ class Runtime:
     pair_rate: PairRateLimiter
     rate_limits: RateLimitStore
     jobs: JobBackend = field(init=False)
+    traffic: TrafficGauge = field(default_factory=TrafficGauge)
     redis: Redis | None = None
     # Tests and the demo route Graph API calls in-process (e.g. to the simulator).
     graph_transport: httpx.AsyncBaseTransport | None = None
@@ -107,5 +109,10 @@ def build_runtime(settings: Settings, *, graph_transport: httpx.AsyncBaseTranspo
     if settings.redis_url:
         runtime.jobs = DramatiqJobBackend(build_broker(settings.redis_url, namespace=settings.queue_namespace))
     else:
-        runtime.jobs = InProcessJobBackend(lambda: runtime, concurrency=16)
+        runtime.jobs = InProcessJobBackend(
+            lambda: runtime,
+            concurrency=settings.worker_concurrency,
+            yield_to=runtime.traffic,
+            busy_share=settings.worker_busy_share,
+        )
     return runtime

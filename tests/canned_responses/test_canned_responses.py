@@ -5,7 +5,6 @@ import pytest
 from fastapi import FastAPI
 
 from factories import World, make_world
-from mostrador.canned_responses.endpoints import router
 from mostrador.canned_responses.schemas import CannedResponseCreate, CannedResponseUpdate
 from mostrador.canned_responses.service import canned_response as canned_service
 from mostrador.exceptions import Conflict, NotFound
@@ -66,7 +65,6 @@ class TestCannedResponseService:
 
 class TestCannedResponseEndpoints:
     async def test_crud_and_search(self, app: FastAPI, world: World) -> None:
-        app.include_router(router, prefix="/api/v1")
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
             made = await client.post(
                 "/api/v1/canned-responses", json={"short_code": "hola", "content": "¡Hola!"}, headers=world.auth

@@ -3,9 +3,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from e2ehelpers import LiveApp
 from playwright.sync_api import Page, expect
-
-from conftest import LiveApp
 
 pytestmark = pytest.mark.e2e
 

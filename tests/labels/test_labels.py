@@ -7,7 +7,6 @@ from pydantic import ValidationError
 
 from factories import World, make_user, make_world
 from mostrador.exceptions import Conflict, NotFound
-from mostrador.labels.endpoints import router
 from mostrador.labels.schemas import LabelCreate, LabelUpdate
 from mostrador.labels.service import label as label_service
 from mostrador.models import Role
@@ -71,7 +70,6 @@ class TestLabelService:
 
 class TestLabelEndpoints:
     async def test_admin_crud_and_agent_read_only(self, app: FastAPI, runtime: Runtime, world: World) -> None:
-        app.include_router(router, prefix="/api/v1")
         agent = await make_user(runtime, world.account, "a@x.example", Role.agent)
         from factories import make_token
 

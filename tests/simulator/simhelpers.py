@@ -6,7 +6,6 @@ import asyncio
 import hashlib
 import hmac
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -29,31 +28,24 @@ PID2 = "106540352242923"
 WABA2 = "102290129340399"
 
 
-def _fixtures_dir() -> Path | None:
-    candidates = [
-        os.environ.get("MOSTRADOR_WA_FIXTURES", ""),
-        str(Path(__file__).resolve().parents[1] / "fixtures" / "wa-contract"),
-        "/work/shared/wa-contract/fixtures",
-    ]
-    for c in candidates:
-        if c and Path(c).is_dir() and any(Path(c).glob("webhook_*.json")):
-            return Path(c)
-    return None
+FIXTURES = (Path(__file__).resolve().parents[2] / ".." / "shared" / "wa-contract" / "fixtures").resolve()
 
 
-FIXTURES = _fixtures_dir()
+def _require_fixtures() -> Path:
+    if not FIXTURES.is_dir():
+        pytest.fail(f"wa-contract fixtures not found at {FIXTURES}", pytrace=False)
+    return FIXTURES
 
 
 def load_fixture(name: str) -> Any:
-    if FIXTURES is None:
-        pytest.skip("wa-contract fixtures not found (set MOSTRADOR_WA_FIXTURES)")
-    return json.loads((FIXTURES / name).read_text())
+    return json.loads((_require_fixtures() / name).read_text())
 
 
 def fixture_names(prefix: str) -> list[str]:
-    if FIXTURES is None:
-        return []
-    return sorted(p.name for p in FIXTURES.glob(f"{prefix}*.json"))
+    names = sorted(p.name for p in _require_fixtures().glob(f"{prefix}*.json"))
+    if not names:
+        pytest.fail(f"no {prefix}*.json fixtures in {FIXTURES}", pytrace=False)
+    return names
 
 
 class Receiver:

@@ -8,7 +8,6 @@ from factories import World, make_user, make_world
 from mostrador.exceptions import Conflict, NotFound
 from mostrador.models import Role
 from mostrador.runtime import Runtime
-from mostrador.teams.endpoints import router
 from mostrador.teams.schemas import TeamCreate, TeamUpdate
 from mostrador.teams.service import team as team_service
 
@@ -74,7 +73,6 @@ class TestTeamService:
 
 class TestTeamEndpoints:
     async def test_create_and_members(self, app: FastAPI, runtime: Runtime, world: World) -> None:
-        app.include_router(router, prefix="/api/v1")
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
             made = await client.post("/api/v1/teams", json={"name": "Ventas"}, headers=world.auth)
             assert made.status_code == 201

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import httpx
+from webhelpers import PASSWORD, csrf_from, login, signed_in_csrf
 
-from conftest import PASSWORD, csrf_from, login, signed_in_csrf
 from factories import World
 from mostrador.models import User
 from mostrador.runtime import Runtime

@@ -4,8 +4,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
+from webhelpers import csrf_from, login, signed_in_csrf
 
-from conftest import csrf_from, login, signed_in_csrf
 from factories import World
 from mostrador.web.deps import verify_csrf
 

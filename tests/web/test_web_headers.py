@@ -4,8 +4,8 @@ import re
 from html.parser import HTMLParser
 
 import httpx
+from webhelpers import signed_in_csrf
 
-from conftest import signed_in_csrf
 from factories import World
 
 PAGES = [

@@ -7,8 +7,8 @@ import httpx
 import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
+from webhelpers import signed_in_csrf
 
-from conftest import signed_in_csrf
 from factories import World
 from mostrador.web import i18n
 

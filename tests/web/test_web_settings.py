@@ -5,8 +5,8 @@ from contextlib import asynccontextmanager
 
 import httpx
 import pytest
+from webhelpers import PASSWORD, login, signed_in_csrf
 
-from conftest import PASSWORD, login, signed_in_csrf
 from factories import World
 from mostrador.labels.schemas import LabelCreate
 from mostrador.labels.service import label as label_service

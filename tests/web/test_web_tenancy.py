@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from webhelpers import signed_in_csrf
 
-from conftest import signed_in_csrf
 from factories import World, make_user, make_world
 from mostrador.canned_responses.schemas import CannedResponseCreate
 from mostrador.canned_responses.service import canned_response as canned_service

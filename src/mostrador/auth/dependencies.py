@@ -14,7 +14,7 @@ from mostrador.runtime import Runtime
 from mostrador.users.service import user as user_service
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi import APIRouter, Query
+from fastapi.responses import PlainTextResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mostrador.auth.dependencies import RuntimeDep
 from mostrador.channels.base import SignatureMissing
@@ -17,8 +18,9 @@ from mostrador.channels.whatsapp.signature import (
     verify_signature,
     verify_subscription,
 )
-from mostrador.exceptions import BadRequest, Forbidden, PayloadTooLarge, Unauthorized
+from mostrador.exceptions import BadRequest, Forbidden, MostradorError, PayloadTooLarge, Unauthorized
 from mostrador.models import ChannelKind
+from mostrador.runtime import Runtime
 from mostrador.webhooks.service import webhook_intake
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
@@ -39,36 +41,65 @@ async def verify_whatsapp(
     return PlainTextResponse(echoed)
 
 
-async def read_limited_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
+WEBHOOK_PATH = "/webhooks/whatsapp"
+
+
+class WhatsAppWebhookLane:
+    """``POST /webhooks/whatsapp`` as plain ASGI in front of the app: Meta's traffic is the hottest path we have
+    (≈3× our outbound rate), so it skips routing and dependency resolution. Verify, store durably, acknowledge.
+    """
+
+    def __init__(self, app: ASGIApp, runtime: Runtime) -> None:
+        self.app = app
+        self.runtime = runtime
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != WEBHOOK_PATH or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        try:
+            status, payload = 200, await self._handle(scope, receive)
+        except MostradorError as error:
+            status, payload = error.status_code, {"error": {"code": error.code, "message": error.message}}
+        body = json.dumps(payload).encode()
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+    async def _handle(self, scope: Scope, receive: Receive) -> dict[str, str]:
+        settings = self.runtime.settings
+        headers = {key.decode("latin-1").lower(): value.decode("latin-1") for key, value in scope["headers"]}
+        body = await read_limited_body(headers.get("content-length"), receive, settings.wa_webhook_max_bytes)
+        try:
+            verify_signature(body, headers.get(SIGNATURE_HEADER.lower()), settings.wa_app_secret)
+        except SignatureMissing:
+            raise Unauthorized("missing X-Hub-Signature-256 header", code="signature_missing") from None
+        except SignatureInvalid:
+            raise Forbidden("X-Hub-Signature-256 does not match the body", code="signature_invalid") from None
+        try:
+            payload = json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise BadRequest("the body is not JSON", code="invalid_json") from None
+        if not isinstance(payload, dict):
+            raise BadRequest("the body is not a JSON object", code="invalid_json")
+        stored = await webhook_intake.store(self.runtime, ChannelKind.WHATSAPP, body)
+        return {"status": "stored" if stored else "duplicate"}
+
+
+async def read_limited_body(declared: str | None, receive: Receive, limit: int) -> bytes:
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"webhook body larger than {limit} bytes")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise BadRequest("client disconnected", code="disconnected")
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
             raise PayloadTooLarge(f"webhook body larger than {limit} bytes")
         chunks.append(chunk)
+        more = message.get("more_body", False)
     return b"".join(chunks)
-
-
-@router.post("/whatsapp", responses={400: {}, 401: {}, 403: {}, 413: {}})
-async def receive_whatsapp(request: Request, runtime: RuntimeDep) -> JSONResponse:
-    """Signed notifications. 200 means the body is committed; it is processed asynchronously."""
-    settings = runtime.settings
-    body = await read_limited_body(request, settings.wa_webhook_max_bytes)
-    try:
-        verify_signature(body, request.headers.get(SIGNATURE_HEADER), settings.wa_app_secret)
-    except SignatureMissing:
-        raise Unauthorized("missing X-Hub-Signature-256 header", code="signature_missing") from None
-    except SignatureInvalid:
-        raise Forbidden("X-Hub-Signature-256 does not match the body", code="signature_invalid") from None
-    try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise BadRequest("the body is not JSON", code="invalid_json") from None
-    if not isinstance(payload, dict):
-        raise BadRequest("the body is not a JSON object", code="invalid_json")
-    stored = await webhook_intake.store(runtime, ChannelKind.WHATSAPP, body)
-    return JSONResponse({"status": "stored" if stored else "duplicate"})

@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from mostrador.kit.db.upsert import insert_ignore
 from mostrador.kit.repository import RepositoryBase
@@ -29,6 +30,25 @@ class WebhookEventRepository(RepositoryBase[WebhookEvent]):
             },
             ["channel_kind", "provider_key"],
         )
+
+    async def insert_many_if_new(self, kind: ChannelKind, items: Sequence[tuple[str, str]]) -> dict[str, int]:
+        """Insert (provider_key, body) pairs in one round trip; returns the ids of the rows that were new."""
+        now = utc_now()
+        rows = [
+            {"channel_kind": kind, "provider_key": key, "body": body, "state": WebhookEventState.received,
+             "attempts": 0, "event_count": 0, "received_at": now}
+            for key, body in items
+        ]
+        dialect = self.session.bind.dialect.name if self.session.bind is not None else "sqlite"
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        # One cached statement executed for many rows ("insertmanyvalues"): no per-batch SQL compilation.
+        statement = (
+            insert(WebhookEvent)
+            .on_conflict_do_nothing(index_elements=["channel_kind", "provider_key"])
+            .returning(WebhookEvent.id, WebhookEvent.provider_key)
+        )
+        result = await self.session.execute(statement, rows)
+        return {str(key): int(event_id) for event_id, key in result.all()}
 
     async def get_for_update(self, event_id: int) -> WebhookEvent | None:
         return await self.one_or_none(select(WebhookEvent).where(WebhookEvent.id == event_id).with_for_update())

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,6 +27,7 @@ from mostrador.channels.whatsapp.parse import parse_webhook
 from mostrador.contacts.repository import ContactRepository
 from mostrador.inboxes.adapters import capabilities_for
 from mostrador.inboxes.service import inbox as inbox_service
+from mostrador.kit.batching import Batcher
 from mostrador.kit.time import utc_now
 from mostrador.logging import get_logger
 from mostrador.messages.inbound import inbound
@@ -65,16 +68,35 @@ class ProcessReport:
 
 
 class WebhookIntake:
+    def __init__(self) -> None:
+        self._batchers: WeakKeyDictionary[Runtime, Batcher[tuple[ChannelKind, bytes], bool]] = WeakKeyDictionary()
+
     async def store(self, runtime: Runtime, kind: ChannelKind, body: bytes) -> bool:
-        """Commit the raw body and ring the processor; False when this exact body was stored before."""
-        key = hashlib.sha256(body).hexdigest()
+        """Commit the raw body and ring the processor; False when this exact body was stored before.
+
+        Concurrent requests share one transaction (group commit): each still answers only after its row
+        is committed.
+        """
+        batcher = self._batchers.get(runtime)
+        if batcher is None:
+            batcher = Batcher(lambda items: self._store_batch(runtime, items))
+            self._batchers[runtime] = batcher
+        return await batcher.submit((kind, body))
+
+    async def _store_batch(self, runtime: Runtime, items: Sequence[tuple[ChannelKind, bytes]]) -> list[bool]:
+        keyed = [(kind, hashlib.sha256(body).hexdigest(), body) for kind, body in items]
+        created: dict[tuple[ChannelKind, str], int] = {}
         async with runtime.unit_of_work() as session:
-            event_id = await WebhookEventRepository.from_session(session).insert_if_new(
-                kind, key, body.decode("utf-8", errors="replace")
-            )
-            if event_id is not None:
-                enqueue(session, "webhooks.process", event_id)
-        return event_id is not None
+            repository = WebhookEventRepository.from_session(session)
+            for kind in {kind for kind, _key, _body in keyed}:
+                unique = {key: body.decode("utf-8", errors="replace") for k, key, body in keyed if k is kind}
+                for key, event_id in (await repository.insert_many_if_new(kind, list(unique.items()))).items():
+                    created[(kind, key)] = event_id
+                    enqueue(session, "webhooks.process", event_id)
+        answers = []
+        for kind, key, _body in keyed:
+            answers.append(created.pop((kind, key), None) is not None)  # a repeat inside the batch is a duplicate
+        return answers
 
     async def process(self, session: AsyncSession, event_id: int) -> ProcessReport | None:
         """Apply every event of a stored body. Failures are recorded on the row and retried with backoff."""

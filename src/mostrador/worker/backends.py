@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
+from mostrador.kit.asgi import TrafficGauge
 from mostrador.logging import get_logger
 from mostrador.worker.dramatiq_app import send_job
 from mostrador.worker.enqueue import PendingJob
@@ -30,9 +32,18 @@ class JobBackend(Protocol):
 class InProcessJobBackend:
     """A priority queue drained by a few asyncio tasks; rows in the database stay the source of truth."""
 
-    def __init__(self, runtime: Callable[[], Runtime], *, concurrency: int = 4) -> None:
+    def __init__(
+        self,
+        runtime: Callable[[], Runtime],
+        *,
+        concurrency: int = 4,
+        yield_to: TrafficGauge | None = None,
+        busy_share: float = 1.0,
+    ) -> None:
         self._runtime = runtime
         self._concurrency = concurrency
+        self._yield_to = yield_to
+        self._busy_share = busy_share
         self._queue: asyncio.PriorityQueue[tuple[int, int, PendingJob, int]] = asyncio.PriorityQueue()
         self._counter = itertools.count()
         self._tasks: list[asyncio.Task[None]] = []
@@ -78,6 +89,7 @@ class InProcessJobBackend:
         while True:
             _priority, _seq, job, attempt = await self._queue.get()
             self._running += 1
+            started = time.monotonic()
             try:
                 outcome = await execute(self._runtime(), job.actor, job.args, attempt)
                 if outcome.retry_in is not None:
@@ -89,6 +101,13 @@ class InProcessJobBackend:
                 self._queue.task_done()
                 if self._running == 0 and self._queue.empty() and not self._delayed:
                     self._idle.set()
+            await self._yield_to_traffic(time.monotonic() - started)
+
+    async def _yield_to_traffic(self, spent: float) -> None:
+        """Duty cycle while requests are in flight: live traffic first, stored work right after."""
+        if self._yield_to is None or self._busy_share >= 1.0 or not self._yield_to.busy():
+            return
+        await asyncio.sleep(spent * self._concurrency * (1 - self._busy_share) / self._busy_share)
 
     async def drain(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109 - a test helper, not an API
         """Tests: wait until every job, including retries already scheduled, has run."""
