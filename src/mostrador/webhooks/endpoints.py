@@ -57,8 +57,9 @@ class WhatsAppWebhookLane:
         if scope["type"] != "http" or scope["path"] != WEBHOOK_PATH or scope["method"] != "POST":
             await self.app(scope, receive, send)
             return
+        payload: dict[str, object]
         try:
-            status, payload = 200, await self._handle(scope, receive)
+            status, payload = 200, dict(await self._handle(scope, receive))
         except MostradorError as error:
             status, payload = error.status_code, {"error": {"code": error.code, "message": error.message}}
         body = json.dumps(payload).encode()
