@@ -43,8 +43,20 @@ class Runtime:
     graph_transport: httpx.AsyncBaseTransport | None = None
 
     @asynccontextmanager
-    async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
-        """Commit on success; only then send the jobs and events the work collected."""
+    async def unit_of_work(self, *, write: bool = False) -> AsyncIterator[AsyncSession]:
+        """Commit on success; only then send the jobs and events the work collected.
+
+        ``write=True`` marks background writers (jobs, the webhook group commit): on SQLite they take turns.
+        """
+        if write and self.db.write_lock is not None:
+            async with self.db.write_lock, self._unit_of_work() as session:
+                yield session
+            return
+        async with self._unit_of_work() as session:
+            yield session
+
+    @asynccontextmanager
+    async def _unit_of_work(self) -> AsyncIterator[AsyncSession]:
         async with self.db.sessionmaker() as session:
             try:
                 yield session

@@ -9,9 +9,9 @@ from mostrador.worker import JobContext, Queue, actor
 from mostrador.worker.sweeper import sweep
 
 
-@actor("media.fetch", queue=Queue.inbound, max_retries=2)
+@actor("media.fetch", queue=Queue.inbound, max_retries=2, transactional=False)
 async def fetch_media(ctx: JobContext, attachment_id: int) -> None:
-    await media.fetch(ctx.runtime, ctx.session, int(attachment_id))
+    await media.fetch(ctx.runtime, int(attachment_id))
 
 
 @sweep("media")

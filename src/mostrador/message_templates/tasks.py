@@ -10,9 +10,10 @@ from mostrador.worker import JobContext, Queue, RetryLater, actor
 log = get_logger(__name__)
 
 
-@actor("templates.sync", queue=Queue.housekeeping, max_retries=5)
+@actor("templates.sync", queue=Queue.housekeeping, max_retries=5, transactional=False)
 async def sync_templates(ctx: JobContext, inbox_id: int) -> None:
-    inbox = await ctx.session.get(Inbox, int(inbox_id))
+    async with ctx.runtime.unit_of_work() as session:
+        inbox = await session.get(Inbox, int(inbox_id))
     if inbox is None:
         return
     try:
@@ -23,4 +24,7 @@ async def sync_templates(ctx: JobContext, inbox_id: int) -> None:
     except ChannelPermanentError as error:
         log.warning("templates.sync_failed", inbox_id=inbox.id, code=error.code, title=error.title)
         return
-    await upsert_from_provider(ctx.session, inbox, items)
+    async with ctx.runtime.unit_of_work(write=True) as session:
+        current = await session.get(Inbox, inbox.id)
+        if current is not None:
+            await upsert_from_provider(session, current, items)

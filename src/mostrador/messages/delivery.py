@@ -9,13 +9,14 @@ message sent again. What is *not* guaranteed: a status delayed by Meta beyond th
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpx
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mostrador.channels.base import ChannelPermanentError, ChannelRetriableError, Recipient
+from mostrador.channels.base import ChannelPermanentError, ChannelRetriableError, Recipient, SendResult
 from mostrador.channels.base import OutboundMessage as ChannelMessage
 from mostrador.inboxes.adapters import open_adapter, stored_outbound
 from mostrador.kit.time import utc_now
@@ -41,19 +42,55 @@ def _ambiguous(error: ChannelRetriableError) -> bool:
     return isinstance(cause, httpx.TransportError)
 
 
+@dataclass(frozen=True)
+class _Claim:
+    message_id: int
+    inbox: Inbox
+    outbound: ChannelMessage
+    wait: float
+
+
 class Delivery:
-    async def deliver(self, runtime: Runtime, session: AsyncSession, message_id: int) -> None:
+    """Three short steps, never a transaction held across the HTTP call: claim, send, record."""
+
+    async def deliver(self, runtime: Runtime, message_id: int) -> None:
+        async with runtime.unit_of_work(write=True) as session:
+            claim = await self._claim(runtime, session, message_id)
+        if claim is None:
+            return
+        if claim.wait > 0:
+            await runtime.sleep(claim.wait)
+        outcome: SendResult | ChannelRetriableError | ChannelPermanentError
+        try:
+            async with open_adapter(runtime, claim.inbox) as adapter:
+                outcome = await adapter.send(claim.outbound)
+        except (ChannelRetriableError, ChannelPermanentError) as error:
+            outcome = error
+        async with runtime.unit_of_work(write=True) as session:
+            message = (
+                await session.execute(select(Message).where(Message.id == claim.message_id).with_for_update())
+            ).scalar_one_or_none()
+            if message is None:
+                return
+            if isinstance(outcome, ChannelRetriableError):
+                await self._retriable(session, message, outcome)
+            elif isinstance(outcome, ChannelPermanentError):
+                self._fail(session, message, outcome.code, outcome.title, outcome.details or "")
+            else:
+                self._sent(session, message, outcome)
+
+    async def _claim(self, runtime: Runtime, session: AsyncSession, message_id: int) -> _Claim | None:
         message = (
             await session.execute(select(Message).where(Message.id == message_id).with_for_update())
         ).scalar_one_or_none()
         if message is None or message.status is not MessageStatus.queued:
-            return
+            return None
         inbox = await session.get(Inbox, message.inbox_id)
         conversation = await session.get(Conversation, message.conversation_id)
         contact = await session.get(Contact, conversation.contact_id) if conversation else None
         if inbox is None or conversation is None or contact is None:
             self._fail(session, message, None, "Conversation or inbox deleted", "")
-            return
+            return None
         recipient = Recipient(wa_id=contact.wa_id or None, user_id=contact.bsuid or None)
         delay = await runtime.throughput.reserve(inbox.channel_key)
         pair_key = runtime.pair_rate.pair_key(inbox.channel_key, recipient.wa_id or recipient.user_id or "")
@@ -62,14 +99,11 @@ class Delivery:
         if wait > MAX_INLINE_WAIT_S:
             message.next_attempt_at = utc_now() + timedelta(seconds=wait)
             enqueue(session, "messages.deliver", message.id, delay_s=wait)
-            return
-        # Claim: from here a crash leaves the row "sending", which the sweeper resolves after the grace period.
+            return None
+        # From this commit on, a crash leaves the row "sending"; the sweeper resolves it after the grace period.
         message.status = MessageStatus.sending
         message.attempts += 1
         message.next_attempt_at = utc_now() + AMBIGUOUS_GRACE
-        await session.commit()
-        if wait > 0:
-            await runtime.sleep(wait)
         outbound = ChannelMessage(
             to=recipient,
             body=stored_outbound(message.content),
@@ -77,15 +111,9 @@ class Delivery:
             biz_opaque_callback_data=message.idempotency_key,
             idempotency_key=message.idempotency_key,
         )
-        try:
-            async with open_adapter(runtime, inbox) as adapter:
-                result = await adapter.send(outbound)
-        except ChannelRetriableError as error:
-            await self._retriable(session, message, error)
-            return
-        except ChannelPermanentError as error:
-            self._fail(session, message, error.code, error.title, error.details or "")
-            return
+        return _Claim(message_id=message.id, inbox=inbox, outbound=outbound, wait=wait)
+
+    def _sent(self, session: AsyncSession, message: Message, result: SendResult) -> None:
         message.provider_message_id = message.provider_message_id or result.provider_message_id
         if message.status in (MessageStatus.sending, MessageStatus.queued):
             message.status = MessageStatus.sent

@@ -9,9 +9,9 @@ from mostrador.worker import JobContext, Queue, actor
 from mostrador.worker.sweeper import sweep
 
 
-@actor("messages.deliver", queue=Queue.agent, max_retries=3)
+@actor("messages.deliver", queue=Queue.agent, max_retries=3, transactional=False)
 async def deliver_message(ctx: JobContext, message_id: int) -> None:
-    await delivery.deliver(ctx.runtime, ctx.session, int(message_id))
+    await delivery.deliver(ctx.runtime, int(message_id))
 
 
 @sweep("messages")

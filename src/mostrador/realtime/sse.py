@@ -39,8 +39,18 @@ FORWARDED_TYPES = frozenset(
         "typing",
     }
 )
-FORWARDED_KEYS = ("type", "conversation_id", "message_id", "what", "status", "assignee_id", "direction", "user_id",
-                  "name", "ttl")
+FORWARDED_KEYS = (
+    "type",
+    "conversation_id",
+    "message_id",
+    "what",
+    "status",
+    "assignee_id",
+    "direction",
+    "user_id",
+    "name",
+    "ttl",
+)
 
 
 def browser_payload(message: dict[str, Any]) -> dict[str, Any] | None:

@@ -35,8 +35,15 @@ class WebhookEventRepository(RepositoryBase[WebhookEvent]):
         """Insert (provider_key, body) pairs in one round trip; returns the ids of the rows that were new."""
         now = utc_now()
         rows = [
-            {"channel_kind": kind, "provider_key": key, "body": body, "state": WebhookEventState.received,
-             "attempts": 0, "event_count": 0, "received_at": now}
+            {
+                "channel_kind": kind,
+                "provider_key": key,
+                "body": body,
+                "state": WebhookEventState.received,
+                "attempts": 0,
+                "event_count": 0,
+                "received_at": now,
+            }
             for key, body in items
         ]
         dialect = self.session.bind.dialect.name if self.session.bind is not None else "sqlite"

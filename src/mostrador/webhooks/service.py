@@ -86,7 +86,7 @@ class WebhookIntake:
     async def _store_batch(self, runtime: Runtime, items: Sequence[tuple[ChannelKind, bytes]]) -> list[bool]:
         keyed = [(kind, hashlib.sha256(body).hexdigest(), body) for kind, body in items]
         created: dict[tuple[ChannelKind, str], int] = {}
-        async with runtime.unit_of_work() as session:
+        async with runtime.unit_of_work(write=True) as session:
             repository = WebhookEventRepository.from_session(session)
             for kind in {kind for kind, _key, _body in keyed}:
                 unique = {key: body.decode("utf-8", errors="replace") for k, key, body in keyed if k is kind}

@@ -24,8 +24,11 @@ async def execute(runtime: Runtime, name: str, args: tuple[JobArg, ...], attempt
     definition = get_actor(name)
     token = correlation_id.set(new_correlation_id())
     try:
-        async with runtime.unit_of_work() as session:
-            await definition.fn(JobContext(runtime=runtime, session=session, attempt=attempt), *args)
+        if definition.transactional:
+            async with runtime.unit_of_work(write=True) as session:
+                await definition.fn(JobContext(runtime=runtime, session_or_none=session, attempt=attempt), *args)
+        else:
+            await definition.fn(JobContext(runtime=runtime, session_or_none=None, attempt=attempt), *args)
         return Outcome(done=True)
     except RetryLater as retry:
         if attempt >= definition.max_retries:

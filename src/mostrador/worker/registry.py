@@ -19,8 +19,16 @@ JobArg = int | str | None
 @dataclass(frozen=True)
 class JobContext:
     runtime: Runtime
-    session: AsyncSession
+    # The job's unit of work; None for actors declared ``transactional=False``, which wait on the network and
+    # so open their own short units of work around it (no transaction is ever held across an HTTP call).
+    session_or_none: AsyncSession | None
     attempt: int
+
+    @property
+    def session(self) -> AsyncSession:
+        if self.session_or_none is None:
+            raise RuntimeError("this actor is not transactional; open runtime.unit_of_work(write=True)")
+        return self.session_or_none
 
 
 ActorFn = Callable[..., Awaitable[None]]
@@ -32,6 +40,7 @@ class ActorDef:
     fn: ActorFn
     queue: Queue
     max_retries: int
+    transactional: bool = True
 
 
 class RetryLater(Exception):
@@ -45,11 +54,13 @@ class RetryLater(Exception):
 ACTORS: dict[str, ActorDef] = {}
 
 
-def actor(name: str, *, queue: Queue = Queue.agent, max_retries: int = 8) -> Callable[[ActorFn], ActorFn]:
+def actor(
+    name: str, *, queue: Queue = Queue.agent, max_retries: int = 8, transactional: bool = True
+) -> Callable[[ActorFn], ActorFn]:
     def register(fn: ActorFn) -> ActorFn:
         if name in ACTORS and ACTORS[name].fn is not fn:
             raise RuntimeError(f"actor {name!r} is defined twice")
-        ACTORS[name] = ActorDef(name=name, fn=fn, queue=queue, max_retries=max_retries)
+        ACTORS[name] = ActorDef(name=name, fn=fn, queue=queue, max_retries=max_retries, transactional=transactional)
         return fn
 
     return register

@@ -38,7 +38,7 @@ async def sweep_once(runtime: Runtime, *, stale_after_s: float | None = None) ->
     stale_before = utc_now() - timedelta(seconds=stale_after)
     counts: dict[str, int] = {}
     for name, fn in SWEEPS.items():
-        async with runtime.unit_of_work() as session:
+        async with runtime.unit_of_work(write=True) as session:
             counts[name] = await fn(session, stale_before)
     if any(counts.values()):
         log.info("sweeper.rerang", **counts)

@@ -164,8 +164,10 @@ def _send_error(error: MostradorError) -> str:
     if error.code == "reply_target_not_found":
         return gettext("The message you were replying to is not in this conversation.")
     if error.code in ("template_params", "template_not_found", "template_not_approved"):
-        return gettext("Fill in every variable of the template.") if error.code == "template_params" else gettext(
-            "This template cannot be sent: it is not approved for this number."
+        return (
+            gettext("Fill in every variable of the template.")
+            if error.code == "template_params"
+            else gettext("This template cannot be sent: it is not approved for this number.")
         )
     return gettext("The message could not be sent. Try again in a moment.")
 
@@ -243,12 +245,8 @@ def _template_parameters(choice: TemplateChoice, values: dict[str, str], *, prev
 
     body_values = {name: value(f"body.{name}", name) for name in choice.body_variables}
     header = [value(f"header.{i}", name) for i, name in enumerate(choice.header_variables)]
-    body: list[str] | dict[str, str] = (
-        body_values if choice.named and body_values else list(body_values.values())
-    )
-    return TemplateParameters(
-        name=choice.template.name, language=choice.template.language, body=body, header=header
-    )
+    body: list[str] | dict[str, str] = body_values if choice.named and body_values else list(body_values.values())
+    return TemplateParameters(name=choice.template.name, language=choice.template.language, body=body, header=header)
 
 
 async def _form_values(request: Request) -> dict[str, str]:

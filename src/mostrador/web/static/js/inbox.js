@@ -1,0 +1,378 @@
+// The inbox's live behaviour (no inline scripts: the CSP forbids them).
+//  - realtime: SSE events ("sse:rt" on #realtime) refresh the list rows and the open conversation in place;
+//  - the thread: scroll to the newest, load older history near the top, dedupe by message id;
+//  - the composer: modes (reply / note / template), reply-to, canned responses, typing signal.
+(function () {
+  "use strict";
+
+  function $(selector, root) { return (root || document).querySelector(selector); }
+  function csrf() { var m = $('meta[name="csrf-token"]'); return m ? m.content : ""; }
+  function app() { return $("[data-app]"); }
+  function myId() { var a = app(); return a ? a.getAttribute("data-user-id") : ""; }
+  function openConversation() { return $("#conversation .conv[data-conversation-id]"); }
+  function openId() { var c = openConversation(); return c ? c.getAttribute("data-conversation-id") : null; }
+  function scroller() { return $("#thread-scroll"); }
+  function thread() { return $("#messages"); }
+
+  function fragment(html) {
+    var t = document.createElement("template");
+    t.innerHTML = html;
+    return t.content;
+  }
+  function get(url) {
+    return fetch(url, { credentials: "same-origin", headers: { "HX-Request": "true" } }).then(function (r) {
+      if (r.redirected && /\/login/.test(r.url)) { window.location.reload(); return null; }
+      return r.ok ? r.text() : null;
+    });
+  }
+  function activate(el) { if (window.htmx) window.htmx.process(el); }
+
+  // ------------------------------------------------------------------ thread
+  function nearBottom() {
+    var s = scroller();
+    return !s || s.scrollHeight - s.scrollTop - s.clientHeight < 120;
+  }
+  function toBottom() { var s = scroller(); if (s) s.scrollTop = s.scrollHeight; }
+  function newestId() {
+    var ids = Array.prototype.map.call(document.querySelectorAll("#messages [data-message-id]"), function (el) {
+      return parseInt(el.getAttribute("data-message-id"), 10) || 0;
+    });
+    var conv = openConversation();
+    var initial = conv ? parseInt(conv.getAttribute("data-newest-id"), 10) || 0 : 0;
+    return Math.max.apply(null, ids.concat([initial]));
+  }
+
+  // Insert or replace bubbles by id: the same message may come from several refreshes.
+  function upsertMessages(html) {
+    var box = thread();
+    if (!box || !html) return;
+    var stick = nearBottom();
+    var nodes = fragment(html).querySelectorAll(":scope > [data-message-id]");
+    var appended = false;
+    nodes.forEach(function (node) {
+      var existing = document.getElementById(node.id);
+      if (existing) {
+        existing.replaceWith(node);
+        activate(node);
+      } else if (!node.hasAttribute("data-replace-only")) {
+        var empty = box.querySelector("[data-thread-empty]");
+        if (empty) empty.remove();
+        box.appendChild(node);
+        activate(node);
+        appended = true;
+      }
+    });
+    if (appended && stick) toBottom();
+  }
+
+  var threadBusy = false, threadAgain = false;
+  function refreshThread() {
+    var id = openId();
+    if (!id) return;
+    if (threadBusy) { threadAgain = true; return; }
+    threadBusy = true;
+    get("/conversations/" + id + "/messages?after=" + newestId()).then(function (html) {
+      if (id === openId()) upsertMessages(html);
+    }).finally(function () {
+      threadBusy = false;
+      if (threadAgain) { threadAgain = false; refreshThread(); }
+    });
+  }
+  function refreshMessage(messageId) {
+    var id = openId();
+    if (!id) return;
+    get("/conversations/" + id + "/messages/" + messageId).then(function (html) {
+      if (id === openId()) upsertMessages(html);
+    });
+  }
+  function refreshPart(path, selector) {
+    var id = openId();
+    if (!id) return;
+    get("/conversations/" + id + "/" + path).then(function (html) {
+      var current = $(selector);
+      if (!html || id !== openId() || !current) return;
+      var node = fragment(html).firstElementChild;
+      if (!node) return;
+      current.replaceWith(node);
+      activate(node);
+    });
+  }
+
+  // ------------------------------------------------------------------ list
+  function listBox() { return $("#conversation-rows"); }
+  function listQuery() { var l = listBox(); return l ? l.getAttribute("data-list-query") || "" : ""; }
+  var rowTimers = {};
+  function refreshRow(conversationId) {
+    clearTimeout(rowTimers[conversationId]);
+    rowTimers[conversationId] = setTimeout(function () {
+      var list = listBox();
+      if (!list) return;
+      get("/inbox/row/" + conversationId + "?" + listQuery()).then(function (html) {
+        if (html === null) return;
+        var existing = document.getElementById("row-" + conversationId);
+        var node = fragment(html).querySelector("[data-nav-item]");
+        if (!node) { if (existing) existing.remove(); return; }
+        if (String(conversationId) === openId()) {
+          node.classList.add("is-current");
+          node.setAttribute("aria-selected", "true");
+        }
+        var moved = !existing || existing.getAttribute("data-activity") !== node.getAttribute("data-activity");
+        if (existing && !moved) {
+          existing.replaceWith(node);
+        } else {
+          if (!existing && list.hasAttribute("data-search")) return;  // search results: only refresh what is there
+          if (existing) existing.remove();
+          var empty = list.querySelector("[data-list-empty]");
+          if (empty) empty.remove();
+          list.insertBefore(node, list.firstElementChild);
+          node.classList.add("is-new");
+        }
+        activate(node);
+      });
+    }, 60);
+  }
+  function refreshList() {
+    var list = listBox();
+    if (!list) return;
+    get("/inbox/rows?" + listQuery()).then(function (html) {
+      if (html === null) return;
+      list.innerHTML = html;
+      markCurrent();
+      activate(list);
+    });
+  }
+  function markCurrent() {
+    var id = openId();
+    document.querySelectorAll("#conversation-rows [data-nav-item]").forEach(function (row) {
+      var on = row.getAttribute("data-conversation-id") === id;
+      row.classList.toggle("is-current", on);
+      row.setAttribute("aria-selected", on ? "true" : "false");
+    });
+  }
+
+  // ------------------------------------------------------------------ typing indicator
+  var typingTimer = null;
+  function showTyping(name, ttl) {
+    var el = $("#typing");
+    if (!el) return;
+    el.textContent = (el.getAttribute("data-typing-template") || "%(name)s…").replace("%(name)s", name);
+    el.hidden = false;
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(function () { el.hidden = true; }, (ttl || 6) * 1000);
+  }
+  var lastTypingSent = 0;
+  function sendTyping() {
+    var id = openId();
+    var now = Date.now();
+    if (!id || now - lastTypingSent < 3000) return;
+    lastTypingSent = now;
+    fetch("/conversations/" + id + "/typing", {
+      method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": csrf(), "HX-Request": "true" }
+    }).catch(function () { /* best effort */ });
+  }
+
+  // ------------------------------------------------------------------ realtime events
+  function onEvent(data) {
+    var cid = data.conversation_id ? String(data.conversation_id) : null;
+    var open = openId();
+    if (data.type === "typing") {
+      if (cid && cid === open && String(data.user_id) !== myId()) showTyping(data.name || "", data.ttl);
+      return;
+    }
+    if (cid) refreshRow(cid);
+    if (!cid || cid !== open) return;
+    if (data.type === "message.created") {
+      refreshThread();
+      var composer = $("#composer");
+      if (data.direction === "inbound" && composer && composer.getAttribute("data-window") === "closed") {
+        refreshPart("composer", "#composer");
+        refreshPart("header", "#conversation-header");
+      }
+      if (data.direction === "inbound") { var t = $("#typing"); if (t) t.hidden = true; }
+    } else if (data.type === "message.status" || data.type === "message.updated") {
+      if (data.message_id && document.getElementById("m-" + data.message_id)) refreshMessage(data.message_id);
+      else refreshThread();
+    } else if (data.type === "conversation.updated" && data.what !== "read") {
+      var header = $("#conversation-header");
+      var active = document.activeElement;
+      var editing = header && active && header.contains(active) && /^(SELECT|INPUT)$/.test(active.tagName);
+      if (!editing && !(header && header.querySelector("details[open]"))) refreshPart("header", "#conversation-header");
+    }
+  }
+
+  var everOpen = false, lostStream = false;
+  document.addEventListener("sse:rt", function (event) {
+    var raw = event.detail && event.detail.data;
+    if (!raw) return;
+    try { onEvent(JSON.parse(raw)); } catch (e) { /* ignore malformed events */ }
+  });
+  document.addEventListener("sse:reconnect", function () { lostStream = true; });
+  document.addEventListener("htmx:sseError", function () { if (everOpen) lostStream = true; });
+  document.addEventListener("htmx:sseOpen", function () {
+    // After a gap, catch up on what happened while the stream was down.
+    if (lostStream) { refreshList(); refreshThread(); }
+    everOpen = true;
+    lostStream = false;
+  });
+
+  // ------------------------------------------------------------------ older history
+  function maybeLoadOlder() {
+    var s = scroller();
+    if (!s || s.scrollTop > 150) return;
+    var loader = $("#messages [data-older]");
+    if (loader && !loader.classList.contains("htmx-request") && window.htmx) window.htmx.trigger(loader, "load-older");
+  }
+  document.addEventListener("scroll", function (event) {
+    if (event.target && event.target.id === "thread-scroll") maybeLoadOlder();
+  }, true);
+
+  // ------------------------------------------------------------------ composer
+  function composer() { return $("#composer"); }
+  function setMode(mode) {
+    var form = composer();
+    if (!form) return;
+    var button = form.querySelector('[data-composer-mode="' + mode + '"]');
+    if (!button || button.disabled) return;
+    form.setAttribute("data-mode", mode);
+    form.classList.remove("composer--reply", "composer--note", "composer--template");
+    form.classList.add("composer--" + mode);
+    form.querySelectorAll("[data-composer-mode]").forEach(function (b) {
+      b.setAttribute("aria-pressed", b === button ? "true" : "false");
+    });
+    var input = form.querySelector("[data-composer-mode-input]");
+    if (input && mode !== "template") input.value = mode;
+    var text = form.querySelector('[data-composer-section="text"]');
+    var tpl = form.querySelector('[data-composer-section="template"]');
+    if (text) text.hidden = mode === "template";
+    if (tpl) tpl.hidden = mode !== "template";
+    var area = form.querySelector("[data-composer]");
+    if (area) area.placeholder = form.getAttribute("data-placeholder-" + (mode === "note" ? "note" : "reply")) || "";
+    var sendReply = form.querySelector("[data-send-label-reply]");
+    var sendNote = form.querySelector("[data-send-label-note]");
+    if (sendReply) sendReply.hidden = mode === "note";
+    if (sendNote) sendNote.hidden = mode !== "note";
+    if (mode === "template") {
+      var select = form.querySelector("[data-template-select]");
+      if (select) select.focus();
+    }
+  }
+  function setReply(id, text) {
+    var form = composer();
+    if (!form) return;
+    var input = form.querySelector("[data-reply-input]");
+    var preview = form.querySelector("[data-reply-preview]");
+    if (!input || !preview) return;
+    input.value = id || "";
+    preview.hidden = !id;
+    var label = preview.querySelector("[data-reply-preview-text]");
+    if (label) label.textContent = text || "";
+    if (id) {
+      if (form.getAttribute("data-mode") !== "reply") setMode("reply");
+      var area = form.querySelector("[data-composer]");
+      if (area) area.focus();
+    }
+  }
+  function insertCanned(button) {
+    var form = composer();
+    var area = form && form.querySelector("[data-composer]");
+    if (!area) return;
+    var content = button.getAttribute("data-canned-content") || "";
+    var value = area.value;
+    var cut = value.lastIndexOf("/");
+    area.value = (cut >= 0 ? value.slice(0, cut) : value) + content;
+    var box = form.querySelector("[data-canned]");
+    if (box) box.innerHTML = "";
+    area.focus();
+    area.setSelectionRange(area.value.length, area.value.length);
+  }
+
+  document.addEventListener("click", function (event) {
+    var t = event.target;
+    var mode = t.closest("[data-composer-mode]");
+    if (mode) { setMode(mode.getAttribute("data-composer-mode")); return; }
+    var reply = t.closest("[data-reply-to]");
+    if (reply) { setReply(reply.getAttribute("data-reply-to"), reply.getAttribute("data-reply-text")); return; }
+    if (t.closest("[data-reply-cancel]")) { setReply("", ""); return; }
+    var canned = t.closest("[data-canned-content]");
+    if (canned) { insertCanned(canned); return; }
+    var focus = t.closest("[data-focus]");
+    if (focus) {
+      var target = $(focus.getAttribute("data-focus"));
+      if (target) {
+        setTimeout(function () {
+          target.focus();
+          if (target.tagName === "SELECT" && target.showPicker) { try { target.showPicker(); } catch (e) { /* needs a gesture */ } }
+        }, 0);
+      }
+    }
+    if (t.closest("[data-toggle-contact]")) {
+      var a = app();
+      if (a) a.classList.toggle("is-contact-open");
+      return;
+    }
+    if (t.closest('[data-action="back"]')) {
+      var shell = app();
+      if (shell) shell.classList.remove("is-conversation-open");
+    }
+    // Close open menus when clicking elsewhere.
+    document.querySelectorAll("details.menu[open]").forEach(function (d) { if (!d.contains(t)) d.open = false; });
+  });
+
+  document.addEventListener("input", function (event) {
+    if (event.target.matches && event.target.matches("[data-composer]")) {
+      var form = composer();
+      if (form && form.getAttribute("data-mode") === "reply") sendTyping();
+    }
+  });
+
+  document.addEventListener("keydown", function (event) {
+    var t = event.target;
+    if (!t.closest) return;
+    // In the composer, ArrowDown moves into the canned suggestions; Escape closes them.
+    if (t.matches("[data-composer]")) {
+      var box = composer() && composer().querySelector("[data-canned]");
+      var first = box && box.querySelector("[data-canned-content]");
+      if (event.key === "ArrowDown" && first) { event.preventDefault(); first.focus(); }
+      if (event.key === "Escape" && box && box.innerHTML.trim()) { event.stopPropagation(); box.innerHTML = ""; }
+      return;
+    }
+    var item = t.closest("[data-canned-content]");
+    if (item && (event.key === "ArrowDown" || event.key === "ArrowUp")) {
+      event.preventDefault();
+      var li = item.parentElement;
+      var next = event.key === "ArrowDown" ? li.nextElementSibling : li.previousElementSibling;
+      if (next) next.querySelector("button").focus();
+      else if (event.key === "ArrowUp") { var area = composer().querySelector("[data-composer]"); if (area) area.focus(); }
+    }
+  }, true);
+
+  // ------------------------------------------------------------------ htmx hooks
+  document.addEventListener("mostrador:refresh-thread", refreshThread);
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail && event.detail.target;
+    if (!target) return;
+    if (target.id === "conversation") {
+      toBottom();
+      markCurrent();
+      var a = app();
+      if (a) a.classList.add("is-conversation-open");
+      var area = $("[data-composer]");
+      if (area && window.matchMedia("(hover: hover)").matches) area.focus({ preventScroll: true });
+    }
+    if (target.id === "composer" || (target.closest && target.closest("#composer"))) {
+      var c = composer();
+      if (c && event.detail.xhr && event.detail.xhr.status < 300) {
+        var textArea = c.querySelector("[data-composer]");
+        if (textArea && c.getAttribute("data-mode") !== "template") textArea.focus({ preventScroll: true });
+      }
+    }
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    toBottom();
+    markCurrent();
+    var hash = window.location.hash;
+    if (hash && /^#m-\d+$/.test(hash)) { var m = $(hash); if (m) m.scrollIntoView({ block: "center" }); }
+  });
+})();
