@@ -74,7 +74,7 @@ def write_section(title: str, body: str) -> None:
     section = f"{marker}{body.strip()}\n"
     if marker in text:
         start = text.index(marker)
-        rest = text[start + len(marker):]
+        rest = text[start + len(marker) :]
         end = rest.find("\n## ")
         text = text[:start] + section + (rest[end:] if end >= 0 else "")
     else:
