@@ -147,3 +147,16 @@ async def test_start_conversation_with_template(runtime: Runtime, app: FastAPI, 
         async with runtime.unit_of_work() as session:
             conversation = (await session.execute(select(Conversation))).scalar_one()
         assert conversation.window_expires_at is None
+
+
+async def test_reading_sends_a_read_receipt_to_the_customer(
+    runtime: Runtime, app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    async with wired(runtime, app, client) as w:
+        wamid = await w.customer_says("¿Me confirmas la dirección de la tienda?")
+        assert w.sim.sim.state.inbound[wamid].read is False
+        conversation = await only_conversation(client, w.world.auth)
+        read = await client.post(f"/api/v1/conversations/{conversation['id']}/read", headers=w.world.auth)
+        assert read.status_code == 200 and read.json()["unread_count"] == 0
+        await w.settle()
+        assert w.sim.sim.state.inbound[wamid].read is True

@@ -61,6 +61,14 @@ async def get_conversation(conversation_id: int, user: ApiUser, session: Session
     return await conversation_service.read_one(session, found)
 
 
+@router.post("/{conversation_id}/read", response_model=ConversationRead)
+async def read_conversation(conversation_id: int, user: ApiUser, session: SessionDep) -> ConversationRead:
+    """Mark the conversation read: clears the unread count and sends the customer a read receipt."""
+    found = await conversation_service.get(session, user.account_id, conversation_id)
+    await conversation_service.mark_read(session, found)
+    return await conversation_service.read_one(session, found)
+
+
 @router.patch("/{conversation_id}", response_model=ConversationRead)
 async def update_conversation(
     conversation_id: int, data: ConversationUpdate, user: ApiUser, session: SessionDep

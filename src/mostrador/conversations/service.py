@@ -40,6 +40,7 @@ from mostrador.models import (
     User,
 )
 from mostrador.realtime import RealtimeEvent, publish
+from mostrador.worker import enqueue
 
 PREVIEW_LENGTH = 200
 
@@ -142,7 +143,11 @@ class ConversationService:
 
     async def _auto_assign(self, session: AsyncSession, inbox: Inbox, conversation: Conversation) -> None:
         """Round robin among online agents under their capacity; the queue (unassigned) when all are full."""
-        locked = (await session.execute(select(Inbox).where(Inbox.id == inbox.id).with_for_update())).scalar_one()
+        # FOR NO KEY UPDATE: compatible with the KEY SHARE locks that inserting rows referencing this inbox takes
+        # (contact identities, conversations); a plain FOR UPDATE deadlocks two first-time customers on PostgreSQL.
+        locked = (
+            await session.execute(select(Inbox).where(Inbox.id == inbox.id).with_for_update(key_share=True))
+        ).scalar_one()
         agents = list(
             (
                 await session.execute(
@@ -192,6 +197,7 @@ class ConversationService:
             conversation.unread_count = 0
             await session.flush()
             self._changed(session, conversation, "read")
+            enqueue(session, "messages.read_receipt", conversation.id)  # the customer sees blue ticks
 
     async def update(
         self, session: AsyncSession, actor: User, conversation: Conversation, data: ConversationUpdate

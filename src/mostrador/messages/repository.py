@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from mostrador.kit.repository import RepositoryBase
 from mostrador.kit.tenancy import scoped
-from mostrador.models import Message, MessageStatusEvent
+from mostrador.models import Direction, Message, MessageStatusEvent
 
 
 class MessageRepository(RepositoryBase[Message]):
@@ -37,6 +37,19 @@ class MessageRepository(RepositoryBase[Message]):
         rows = list((await self.session.execute(statement)).scalars())
         rows.reverse()
         return rows
+
+    async def latest_inbound_with_provider_id(self, account_id: int, conversation_id: int) -> Message | None:
+        statement = (
+            scoped(select(Message), Message, account_id)
+            .where(
+                Message.conversation_id == conversation_id,
+                Message.direction == Direction.inbound,
+                Message.provider_message_id.is_not(None),
+            )
+            .order_by(Message.id.desc())
+            .limit(1)
+        )
+        return await self.one_or_none(statement)
 
     async def get_unscoped(self, message_id: int) -> Message | None:
         """Jobs carry only ids; the row itself says which account it belongs to."""
