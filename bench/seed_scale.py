@@ -468,7 +468,7 @@ def make_plan(scale: Scale, seed: int = 4) -> Plan:
         if conversation_id == plan.big_id:
             assignee = plan.agent_ids[0]
         span = last - start
-        times = sorted(start + rng.random() * span for _ in range(count - 1)) + [last]
+        times = [*sorted(start + rng.random() * span for _ in range(count - 1)), last]
         plan.contact.append(contact)
         plan.inbox.append(inbox)
         plan.status.append(status)
@@ -638,7 +638,7 @@ def message_order(plan: Plan) -> list[tuple[float, int, int]]:
 
 
 def message_rows(plan: Plan, order: Sequence[tuple[float, int, int]], start: int, stop: int) -> list[tuple[Any, ...]]:
-    rows = []
+    rows: list[tuple[Any, ...]] = []
     for mid in range(start + 1, stop + 1):
         t, cid, seq = order[mid - 1]
         index = cid - 1
@@ -647,6 +647,8 @@ def message_rows(plan: Plan, order: Sequence[tuple[float, int, int]], start: int
         body = text_of(cid, seq, kind, customer_name(plan.contact[index]))
         h = mix(cid, seq, 10)
         inbox = plan.inbox[index]
+        content: dict[str, Any]
+        agent: int | None
         if kind.inbound:
             media = h % 20
             if media == 0:
@@ -1000,7 +1002,7 @@ async def seed_sqlite(plan: Plan, path: Path, say: Callable[[str], None] = print
             await connection.exec_driver_sql("PRAGMA journal_mode=WAL")
             await connection.exec_driver_sql("PRAGMA synchronous=OFF")
             for table, rows in fixed_rows(plan).items():
-                await connection.execute(insert(tables[table].__table__), dicts(FIXED_COLUMNS[table], rows))
+                await connection.execute(insert(tables[table]), dicts(FIXED_COLUMNS[table], rows))
             order = message_order(plan)
             with progress() as bar:
                 for name, columns, source, count in (
@@ -1010,17 +1012,13 @@ async def seed_sqlite(plan: Plan, path: Path, say: Callable[[str], None] = print
                     task = bar.add_task(name, total=count)
                     rows = list(source)
                     for start in range(0, len(rows), 10_000):
-                        await connection.execute(
-                            insert(tables[name].__table__), dicts(columns, rows[start : start + 10_000])
-                        )
+                        await connection.execute(insert(tables[name]), dicts(columns, rows[start : start + 10_000]))
                         bar.advance(task, len(rows[start : start + 10_000]))
-                await connection.execute(
-                    insert(ConversationLabel.__table__), dicts(LABEL_LINK_COLUMNS, list(label_rows(plan)))
-                )
+                await connection.execute(insert(ConversationLabel), dicts(LABEL_LINK_COLUMNS, list(label_rows(plan))))
                 task = bar.add_task("messages", total=len(order))
                 for start in range(0, len(order), 10_000):
                     rows = message_rows(plan, order, start, min(len(order), start + 10_000))
-                    await connection.execute(insert(Message.__table__), dicts(MESSAGE_COLUMNS, rows))
+                    await connection.execute(insert(Message), dicts(MESSAGE_COLUMNS, rows))
                     bar.advance(task, len(rows))
         async with engine.begin() as connection:
             say("ANALYZE …")

@@ -132,3 +132,9 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Nothing in the suite may leave the machine."""
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     yield
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests last: Playwright's sync API leaves an event loop running in the worker's main thread, which
+    breaks every asyncio test that runs after it in the same process (xdist hands tests out in this order)."""
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)

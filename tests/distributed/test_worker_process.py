@@ -18,7 +18,6 @@ import pytest
 import redis
 from sqlalchemy import func, select
 
-from testenv import APP_SECRET, REDIS_URL, VERIFY_TOKEN
 from dbutil import truncate
 from factories import make_world
 from mostrador.app import create_app
@@ -28,6 +27,7 @@ from mostrador.kit.time import utc_now
 from mostrador.models import ChannelKind, Message, WebhookEvent, WebhookEventState
 from mostrador.runtime import Runtime, build_runtime
 from mostrador.worker.backends import DramatiqJobBackend
+from testenv import APP_SECRET, REDIS_URL, VERIFY_TOKEN
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 MOSTRADOR = Path(sys.executable).with_name("mostrador")

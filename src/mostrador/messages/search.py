@@ -10,6 +10,7 @@ import re
 
 from sqlalchemy import Select, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from mostrador.kit.tenancy import scoped
 from mostrador.models import Message
@@ -26,9 +27,9 @@ def fts5_query(raw: str) -> str | None:
     return " ".join(f'"{word}"*' for word in words)
 
 
-def matching_message_ids(session: AsyncSession, account_id: int, raw: str) -> Select[int]:
+def _matching(session: AsyncSession, account_id: int, raw: str, column: InstrumentedAttribute[int]) -> Select[int]:
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    statement = scoped(select(Message.id), Message, account_id).where(Message.is_private.is_(False))
+    statement: Select[int] = scoped(select(column), Message, account_id).where(Message.is_private.is_(False))
     if dialect == "postgresql":
         return statement.where(
             text("messages.search_vector @@ websearch_to_tsquery('spanish', :q)").bindparams(bindparam("q", raw))
@@ -41,6 +42,10 @@ def matching_message_ids(session: AsyncSession, account_id: int, raw: str) -> Se
     )
 
 
+def matching_message_ids(session: AsyncSession, account_id: int, raw: str) -> Select[int]:
+    return _matching(session, account_id, raw, Message.id)
+
+
 def matching_conversation_ids(session: AsyncSession, account_id: int, raw: str) -> Select[int]:
-    ids = matching_message_ids(session, account_id, raw).subquery()
-    return select(Message.conversation_id).where(Message.id.in_(select(ids.c.id))).distinct()
+    """The conversation ids of the matching rows themselves: no self-join back onto messages by id."""
+    return _matching(session, account_id, raw, Message.conversation_id)

@@ -18,6 +18,8 @@ class Conversation(IdMixin, TimestampMixin, Base):
         UniqueConstraint("account_id", "display_id"),
         # The inbox list: newest activity first, filtered by status / assignee, keyset on (last_activity_at, id).
         Index(None, "account_id", "status", "last_activity_at", "id"),
+        # No status filter (the API default, search): the same keyset without sorting the whole account.
+        Index(None, "account_id", "last_activity_at", "id"),
         Index(None, "account_id", "assignee_id", "status", "last_activity_at"),
         Index(None, "contact_id", "inbox_id", "status"),
         # At most one active (not resolved) conversation per contact and inbox; concurrent inbound jobs race here.

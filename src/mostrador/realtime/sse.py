@@ -117,7 +117,9 @@ async def event_stream(
 @router.get("/events", response_model=None)
 async def events(request: Request, user: CurrentAgent) -> EventSourceResponse:
     runtime = request.app.state.runtime
-    stream = event_stream(runtime.pubsub, user.account_id, is_disconnected=request.is_disconnected)
+    stream = event_stream(
+        runtime.pubsub, user.account_id, is_disconnected=request.is_disconnected, max_lifetime_s=MAX_LIFETIME_S
+    )
     return EventSourceResponse(
         stream,
         ping=PING_S,

@@ -121,6 +121,8 @@ async def conversation_messages(
     """Older history (``before``: the oldest id on screen) or what came after ``after`` (live updates)."""
     conversation = await conversation_service.get(session, shell.account.id, conversation_id)
     if after is not None:
+        # The agent is looking at the conversation: what arrives while it is open is read.
+        await conversation_service.mark_read(session, conversation)
         items = await thread_service.newer(session, conversation, after_id=after, locale=_locale(request))
         return render(request, "conversation/_newer.html", {"items": items, "after": after, "cid": conversation.id})
     page = await thread_service.page(session, conversation, before_id=before, locale=_locale(request))

@@ -47,7 +47,9 @@
     var box = thread();
     if (!box || !html) return;
     var stick = nearBottom();
-    var nodes = fragment(html).querySelectorAll(":scope > [data-message-id]");
+    var nodes = Array.prototype.filter.call(fragment(html).children, function (el) {
+      return el.hasAttribute("data-message-id");
+    });
     var appended = false;
     nodes.forEach(function (node) {
       var existing = document.getElementById(node.id);
@@ -296,7 +298,7 @@
     var canned = t.closest("[data-canned-content]");
     if (canned) { insertCanned(canned); return; }
     var focus = t.closest("[data-focus]");
-    if (focus) {
+    if (focus && event.detail === 0) {  // keyboard shortcuts click programmatically (detail 0), pointers do not
       var target = $(focus.getAttribute("data-focus"));
       if (target) {
         setTimeout(function () {
