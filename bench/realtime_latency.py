@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import re
 import tempfile
@@ -84,9 +85,12 @@ async def background(base: str, rate: float, seconds: float, outbound: int, stop
     async with httpx.AsyncClient(base_url=base, timeout=10, limits=httpx.Limits(max_connections=32)) as client:
         started = time.monotonic()
         pending: set[asyncio.Task[httpx.Response]] = set()
-        while not stop.is_set() and time.monotonic() - started < seconds:
+        while rate > 0 and not stop.is_set() and time.monotonic() - started < seconds:
             due = started + sent / rate
-            await asyncio.sleep(max(0.0, due - time.monotonic()))
+            if due > time.monotonic():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), due - time.monotonic())
+                continue
             body = status_body(sent, outbound)
             pending.add(
                 asyncio.create_task(
@@ -106,14 +110,21 @@ async def measure(base: str, rate: float, probes: int, outbound: int) -> tuple[l
 
         async def listen() -> None:
             async with agent.stream("GET", "/events", timeout=None) as stream:
+                if stream.status_code != 200:
+                    raise RuntimeError(f"/events answered {stream.status_code}")
                 async for line in stream.aiter_lines():
                     if line.startswith("data:"):
-                        data = json.loads(line[5:])
-                        if data.get("type") == "message.created" and data.get("direction") == "inbound":
+                        try:
+                            data = json.loads(line[5:])
+                        except json.JSONDecodeError:
+                            continue  # e.g. the reconnect notice
+                        if isinstance(data, dict) and data.get("type") == "message.created" and data.get("direction") == "inbound":
                             arrivals.put_nowait(time.monotonic())
 
         listener = asyncio.create_task(listen())
         await asyncio.sleep(1.0)
+        if listener.done():
+            listener.result()  # raises why the stream could not be opened
         stop = asyncio.Event()
         load = asyncio.create_task(background(base, rate, probes * 0.25 + 30, outbound, stop))
         await asyncio.sleep(2.0)  # let the load settle
@@ -157,7 +168,7 @@ def run(rate: float, probes: int, work: Path) -> tuple[list[float], int, float]:
     with server([str(BIN / "mostrador"), "serve", "--port", str(port)], env, f"http://127.0.0.1:{port}/healthz"):
         started = time.monotonic()
         latencies, sent = asyncio.run(measure(f"http://127.0.0.1:{port}", rate, probes, outbound))
-        achieved = sent / (time.monotonic() - started)
+        achieved = sent / (time.monotonic() - started) if rate else 0.0
     return latencies, sent, achieved
 
 
@@ -169,7 +180,7 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory(prefix="mostrador-p3-") as tmp:
         for rate in (float(r) for r in args.rates.split(",")):
-            latencies, _sent, achieved = run(max(rate, 0.001), args.probes, Path(tmp))
+            latencies, _sent, achieved = run(rate, args.probes, Path(tmp))
             lost = sum(1 for value in latencies if value == float("inf"))
             finite = [value for value in latencies if value != float("inf")]
             rows.append(

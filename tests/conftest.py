@@ -101,6 +101,7 @@ async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
     try:
         yield built
     finally:
+        await built.jobs.aclose()  # no job may hold locks while the tables are emptied
         await truncate(built)
         await built.aclose()
 
