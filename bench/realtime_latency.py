@@ -118,7 +118,11 @@ async def measure(base: str, rate: float, probes: int, outbound: int) -> tuple[l
                             data = json.loads(line[5:])
                         except json.JSONDecodeError:
                             continue  # e.g. the reconnect notice
-                        if isinstance(data, dict) and data.get("type") == "message.created" and data.get("direction") == "inbound":
+                        if (
+                            isinstance(data, dict)
+                            and data.get("type") == "message.created"
+                            and data.get("direction") == "inbound"
+                        ):
                             arrivals.put_nowait(time.monotonic())
 
         listener = asyncio.create_task(listen())
