@@ -46,6 +46,7 @@ test: install services
 	exit $$status
 
 bench: install services
+	command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
 	$(BIN)/python -m bench.run
 
 clean:
