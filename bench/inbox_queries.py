@@ -46,6 +46,7 @@ from mostrador.config import Settings
 from mostrador.conversations.schemas import ConversationFilters, View
 from mostrador.conversations.service import conversation as conversation_service
 from mostrador.messages.repository import MessageRepository
+from mostrador.migrate import upgrade
 from mostrador.models import ConversationStatus, Message, User
 from mostrador.runtime import Runtime, build_runtime
 
@@ -270,6 +271,7 @@ async def run_backend(
         seeded = time.monotonic() - started
         log(f"{backend}: seeded {scale.name} in {seeded:.0f} s")
     url = pg_url(database) if backend == "postgres" else sqlite_url(sqlite_path(scale))
+    await asyncio.to_thread(upgrade, url)  # reused data gets the schema's newer indexes too
     runtime = build_runtime(settings_for(url))
     capture = Capture()
 
