@@ -91,6 +91,20 @@ def envelope(value: dict[str, object]) -> dict[str, object]:
     }
 
 
+def server_env(database_url: str, var: Path) -> dict[str, str]:
+    """Settings for the `mostrador serve` under test (MOSTRADOR_* of the caller's environment win)."""
+    return {
+        "MOSTRADOR_DATABASE_URL": database_url,
+        "MOSTRADOR_VAR_DIR": str(var),
+        "MOSTRADOR_SECRET_KEY": "bench",
+        "MOSTRADOR_WA_APP_SECRET": SECRET,
+        "MOSTRADOR_REDIS_URL": "",
+        "MOSTRADOR_LOG_LEVEL": "WARNING",
+        "MOSTRADOR_WA_GRAPH_URL": "http://127.0.0.1:9",
+        **EXTRA_ENV,
+    }
+
+
 def write_bodies(path: Path, count: int, outbound_wamids: int) -> None:
     """3 statuses for every inbound message, each body unique."""
     now = int(time.time())
@@ -272,16 +286,7 @@ def run_mode(
         database_url = asyncio.run(reset_postgres(admin, "mostrador_bench"))
     else:
         database_url = f"sqlite+aiosqlite:///{var / 'bench.db'}"
-    env = {
-        "MOSTRADOR_DATABASE_URL": database_url,
-        "MOSTRADOR_VAR_DIR": str(var),
-        "MOSTRADOR_SECRET_KEY": "bench",
-        "MOSTRADOR_WA_APP_SECRET": SECRET,
-        "MOSTRADOR_REDIS_URL": "",
-        "MOSTRADOR_LOG_LEVEL": "WARNING",
-        "MOSTRADOR_WA_GRAPH_URL": "http://127.0.0.1:9",
-        **EXTRA_ENV,
-    }
+    env = server_env(database_url, var)
     settings = Settings(database_url=database_url, var_dir=var, secret_key="bench", wa_app_secret=SECRET)
     upgrade(database_url)
     asyncio.run(seed(settings, outbound))

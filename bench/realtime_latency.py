@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 
 from bench.common import BIN, free_port, machine, percentile, server, write_section
-from bench.intake import SECRET, envelope, seed, sign
+from bench.intake import SECRET, envelope, seed, server_env, sign
 from mostrador.accounts.service import account as account_service
 from mostrador.config import Settings
 from mostrador.migrate import upgrade
@@ -160,15 +160,7 @@ def run(rate: float, probes: int, work: Path) -> tuple[list[float], int, float]:
     asyncio.run(seed(settings, outbound))
     asyncio.run(add_agent(settings))
     port = free_port()
-    env = {
-        "MOSTRADOR_DATABASE_URL": database_url,
-        "MOSTRADOR_VAR_DIR": str(var),
-        "MOSTRADOR_SECRET_KEY": "bench",
-        "MOSTRADOR_WA_APP_SECRET": SECRET,
-        "MOSTRADOR_REDIS_URL": "",
-        "MOSTRADOR_LOG_LEVEL": "WARNING",
-        "MOSTRADOR_WA_GRAPH_URL": "http://127.0.0.1:9",
-    }
+    env = server_env(database_url, var)
     with server([str(BIN / "mostrador"), "serve", "--port", str(port)], env, f"http://127.0.0.1:{port}/healthz"):
         started = time.monotonic()
         latencies, sent = asyncio.run(measure(f"http://127.0.0.1:{port}", rate, probes, outbound))

@@ -9,25 +9,14 @@ from sqlalchemy.engine import Connection
 
 from mostrador.config import load_settings
 from mostrador.db import create_null_pool_engine
+from mostrador.messages.search import UNMANAGED_SCHEMA_OBJECTS
 from mostrador.models import Base
 
 target_metadata = Base.metadata
 
 
-# Search index objects live outside the ORM (see mostrador.messages.search).
-UNMANAGED = {
-    "messages_fts",
-    "messages_fts_data",
-    "messages_fts_idx",
-    "messages_fts_docsize",
-    "messages_fts_config",
-    "search_vector",
-    "ix_messages_search_vector",
-}
-
-
 def _include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
-    return name not in UNMANAGED
+    return name not in UNMANAGED_SCHEMA_OBJECTS
 
 
 def _configure(connection: Connection) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
+
 import mostrador.kit.db.base
 
 revision: str = "0c2cf766c7a1"

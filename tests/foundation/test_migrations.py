@@ -9,21 +9,12 @@ from alembic.migration import MigrationContext
 from sqlalchemy.engine import Connection
 
 from mostrador.db import create_null_pool_engine
+from mostrador.messages.search import UNMANAGED_SCHEMA_OBJECTS
 from mostrador.models import Base
-
-UNMANAGED = {
-    "messages_fts",
-    "messages_fts_data",
-    "messages_fts_idx",
-    "messages_fts_docsize",
-    "messages_fts_config",
-    "search_vector",
-    "ix_messages_search_vector",
-}
 
 
 def _include(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
-    return name not in UNMANAGED and name != "alembic_version"
+    return name not in UNMANAGED_SCHEMA_OBJECTS and name != "alembic_version"
 
 
 def _diff(connection: Connection) -> list[object]:

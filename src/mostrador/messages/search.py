@@ -15,6 +15,18 @@ from sqlalchemy.orm import InstrumentedAttribute
 from mostrador.kit.tenancy import scoped
 from mostrador.models import Message
 
+# What the migration creates outside the ORM; Alembic's comparisons must ignore it.
+UNMANAGED_SCHEMA_OBJECTS = frozenset(
+    {
+        "messages_fts",
+        "messages_fts_data",
+        "messages_fts_idx",
+        "messages_fts_docsize",
+        "messages_fts_config",
+        "search_vector",
+        "ix_messages_search_vector",
+    }
+)
 WORD = re.compile(r"\w+", re.UNICODE)
 MAX_TERMS = 8
 
