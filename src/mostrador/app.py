@@ -66,7 +66,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, demo: bool
     install_error_handlers(app)
 
     app.add_middleware(WhatsAppWebhookLane, runtime=app_runtime)
-    app.add_middleware(RequestContextMiddleware, gauge=app_runtime.traffic)
+    app.add_middleware(RequestContextMiddleware)
     app.include_router(health_router)
     app.include_router(api_router)
     app.include_router(webhooks_router)

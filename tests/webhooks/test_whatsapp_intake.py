@@ -19,7 +19,9 @@ from mostrador.models import (
     WebhookEventState,
 )
 from mostrador.runtime import Runtime
+from mostrador.webhooks.endpoints import carries_messages
 from mostrador.worker.backends import InProcessJobBackend
+from mostrador.worker.registry import get_actor
 
 SECRET = "test-app-secret"
 
@@ -215,3 +217,39 @@ class TestStoreThenProcess:
         await jobs.drain()
         assert await count(runtime, Conversation) == 1
         assert await count(runtime, Message) == 8
+
+
+class TestPriorities:
+    def test_customer_messages_are_urgent_receipts_are_not(self) -> None:
+        message = json.loads(text_webhook())
+        receipt = json.loads(text_webhook())
+        value = receipt["entry"][0]["changes"][0]["value"]
+        value.pop("messages")
+        value["statuses"] = [{"id": "wamid.X", "status": "read", "timestamp": "1", "recipient_id": "1"}]
+        template_update = {"object": "whatsapp_business_account",
+                           "entry": [{"id": "1", "changes": [{"field": "message_template_status_update",
+                                                              "value": {"event": "APPROVED"}}]}]}
+        assert carries_messages(message) is True
+        assert carries_messages(receipt) is False
+        assert carries_messages(template_update) is True
+
+    async def test_a_customer_message_is_processed_before_earlier_receipts(
+        self, client: httpx.AsyncClient, runtime: Runtime, jobs: InProcessJobBackend, world: World
+    ) -> None:
+        order: list[str] = []
+        original = jobs._put  # observe the order in which the runner takes jobs
+
+        def spy(job, *, attempt, delay):  # type: ignore[no-untyped-def]
+            order.append(job.actor)
+            original(job, attempt=attempt, delay=delay)
+
+        jobs._put = spy  # type: ignore[method-assign]
+        receipt = json.loads(text_webhook("wamid.r"))
+        value = receipt["entry"][0]["changes"][0]["value"]
+        value.pop("messages")
+        value["statuses"] = [{"id": "wamid.unknown", "status": "read", "timestamp": "1", "recipient_id": "1"}]
+        await post(client, json.dumps(receipt).encode())
+        await post(client, text_webhook("wamid.m"))
+        await jobs.drain(timeout=30)
+        assert order[:2] == ["webhooks.process_receipts", "webhooks.process"]
+        assert get_actor("webhooks.process").queue.priority < get_actor("webhooks.process_receipts").queue.priority

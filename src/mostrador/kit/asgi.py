@@ -2,30 +2,31 @@
 
 from __future__ import annotations
 
-import time
-
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mostrador.logging import correlation_id, new_correlation_id
 
 
 class TrafficGauge:
-    """How busy the HTTP side is right now; the embedded job runner yields to live requests when it is."""
+    """How many webhook deliveries are in flight; the embedded job runner yields to a burst of them.
 
-    def __init__(self) -> None:
+    Only short requests are counted (the webhook lane), never long-lived ones such as SSE streams, and only a
+    burst counts as busy: under a steady trickle the runner works at full speed and keeps up.
+    """
+
+    def __init__(self, burst: int = 4) -> None:
         self.in_flight = 0
-        self.last_request_at = 0.0
+        self.burst = burst
 
-    def busy(self, within_s: float = 0.05) -> bool:
-        return self.in_flight > 0 or time.monotonic() - self.last_request_at < within_s
+    def busy(self) -> bool:
+        return self.in_flight >= self.burst
 
 
 class RequestContextMiddleware:
-    """Correlation id per request (``X-Request-Id`` in and out) and the traffic gauge."""
+    """Correlation id per request (``X-Request-Id`` in and out)."""
 
-    def __init__(self, app: ASGIApp, gauge: TrafficGauge) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.gauge = gauge
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -34,8 +35,6 @@ class RequestContextMiddleware:
         incoming = next((v for k, v in scope["headers"] if k == b"x-request-id"), b"").decode("latin-1")
         cid = (incoming or new_correlation_id())[:64]
         token = correlation_id.set(cid)
-        self.gauge.in_flight += 1
-        self.gauge.last_request_at = time.monotonic()
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -45,6 +44,4 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            self.gauge.in_flight -= 1
-            self.gauge.last_request_at = time.monotonic()
             correlation_id.reset(token)

@@ -58,10 +58,13 @@ class WhatsAppWebhookLane:
             await self.app(scope, receive, send)
             return
         payload: dict[str, object]
+        self.runtime.traffic.in_flight += 1
         try:
             status, payload = 200, dict(await self._handle(scope, receive))
         except MostradorError as error:
             status, payload = error.status_code, {"error": {"code": error.code, "message": error.message}}
+        finally:
+            self.runtime.traffic.in_flight -= 1
         body = json.dumps(payload).encode()
         await send(
             {
@@ -88,8 +91,22 @@ class WhatsAppWebhookLane:
             raise BadRequest("the body is not JSON", code="invalid_json") from None
         if not isinstance(payload, dict):
             raise BadRequest("the body is not a JSON object", code="invalid_json")
-        stored = await webhook_intake.store(self.runtime, ChannelKind.WHATSAPP, body)
+        stored = await webhook_intake.store(self.runtime, ChannelKind.WHATSAPP, body, urgent=carries_messages(payload))
         return {"status": "stored" if stored else "duplicate"}
+
+
+def carries_messages(payload: dict[str, object]) -> bool:
+    """Whether a customer wrote (vs. only delivery receipts): their words are processed before any tick."""
+    entries = payload.get("entry")
+    if not isinstance(entries, list):
+        return True  # unknown shapes take the urgent path, where they are stored and marked
+    for entry in entries:
+        changes = entry.get("changes") if isinstance(entry, dict) else None
+        for change in changes if isinstance(changes, list) else []:
+            value = change.get("value") if isinstance(change, dict) else None
+            if not isinstance(value, dict) or "statuses" not in value or value.get("messages"):
+                return True
+    return False
 
 
 async def read_limited_body(declared: str | None, receive: Receive, limit: int) -> bytes:

@@ -69,9 +69,9 @@ class ProcessReport:
 
 class WebhookIntake:
     def __init__(self) -> None:
-        self._batchers: WeakKeyDictionary[Runtime, Batcher[tuple[ChannelKind, bytes], bool]] = WeakKeyDictionary()
+        self._batchers: WeakKeyDictionary[Runtime, Batcher[tuple[ChannelKind, bytes, bool], bool]] = WeakKeyDictionary()
 
-    async def store(self, runtime: Runtime, kind: ChannelKind, body: bytes) -> bool:
+    async def store(self, runtime: Runtime, kind: ChannelKind, body: bytes, *, urgent: bool = True) -> bool:
         """Commit the raw body and ring the processor; False when this exact body was stored before.
 
         Concurrent requests share one transaction (group commit): each still answers only after its row
@@ -81,10 +81,12 @@ class WebhookIntake:
         if batcher is None:
             batcher = Batcher(lambda items: self._store_batch(runtime, items))
             self._batchers[runtime] = batcher
-        return await batcher.submit((kind, body))
+        return await batcher.submit((kind, body, urgent))
 
-    async def _store_batch(self, runtime: Runtime, items: Sequence[tuple[ChannelKind, bytes]]) -> list[bool]:
-        keyed = [(kind, hashlib.sha256(body).hexdigest(), body) for kind, body in items]
+    async def _store_batch(self, runtime: Runtime, items: Sequence[tuple[ChannelKind, bytes, bool]]) -> list[bool]:
+        """``urgent`` bodies (a customer wrote) ring the inbound queue; receipts-only bodies a lower one."""
+        keyed = [(kind, hashlib.sha256(body).hexdigest(), body) for kind, body, _urgent in items]
+        urgent_keys = {hashlib.sha256(body).hexdigest() for _kind, body, urgent in items if urgent}
         created: dict[tuple[ChannelKind, str], int] = {}
         async with runtime.unit_of_work(write=True) as session:
             repository = WebhookEventRepository.from_session(session)
@@ -92,7 +94,9 @@ class WebhookIntake:
                 unique = {key: body.decode("utf-8", errors="replace") for k, key, body in keyed if k is kind}
                 for key, event_id in (await repository.insert_many_if_new(kind, list(unique.items()))).items():
                     created[(kind, key)] = event_id
-                    enqueue(session, "webhooks.process", event_id)
+                    enqueue(
+                        session, "webhooks.process" if key in urgent_keys else "webhooks.process_receipts", event_id
+                    )
         answers = []
         for kind, key, _body in keyed:
             answers.append(created.pop((kind, key), None) is not None)  # a repeat inside the batch is a duplicate

@@ -15,6 +15,12 @@ async def process_webhook_event(ctx: JobContext, event_id: int) -> None:
     await webhook_intake.process(ctx.session, int(event_id))
 
 
+@actor("webhooks.process_receipts", queue=Queue.bulk, max_retries=2)
+async def process_receipts(ctx: JobContext, event_id: int) -> None:
+    """Bodies with delivery statuses only: the same processing, after any customer message waiting."""
+    await webhook_intake.process(ctx.session, int(event_id))
+
+
 @sweep("webhooks")
 async def sweep_webhook_events(session: AsyncSession, stale_before: datetime) -> int:
     return await webhook_intake.sweep(session, stale_before)
