@@ -8,10 +8,27 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import select, update
 
+from factories import World
 from mostrador.kit.time import utc_now
 from mostrador.models import Conversation, MessageTemplate
 from mostrador.runtime import Runtime
 from sim_wiring import CUSTOMER, wired
+
+
+async def approve_hello_world(runtime: Runtime, world: World) -> None:
+    """Meta's default template, as a new business account has it (the simulator starts with it too)."""
+    async with runtime.unit_of_work() as session:
+        session.add(
+            MessageTemplate(
+                account_id=world.account.id,
+                inbox_id=world.inbox.id,
+                name="hello_world",
+                language="en_US",
+                category="UTILITY",
+                status="APPROVED",
+                components=[{"type": "BODY", "text": "Hello World"}],
+            )
+        )
 
 
 async def only_conversation(client: httpx.AsyncClient, auth: dict[str, str]) -> dict:  # type: ignore[type-arg]
@@ -67,18 +84,7 @@ async def test_closed_window_refuses_free_text_and_template_goes_through(
         assert refused.json()["error"]["code"] == "outside_service_window"
         assert "template" in refused.json()["error"]["message"]
 
-        async with runtime.unit_of_work() as session:
-            session.add(
-                MessageTemplate(
-                    account_id=w.world.account.id,
-                    inbox_id=w.world.inbox.id,
-                    name="hello_world",
-                    language="en_US",
-                    category="UTILITY",
-                    status="APPROVED",
-                    components=[{"type": "BODY", "text": "Hello World"}],
-                )
-            )
+        await approve_hello_world(runtime, w.world)
         template = await client.post(
             f"/api/v1/conversations/{conversation['id']}/messages",
             json={"type": "template", "template": {"name": "hello_world", "language": "en_US"}},
@@ -119,18 +125,7 @@ async def test_simulator_window_failure_is_shown_with_a_reason(
 
 async def test_start_conversation_with_template(runtime: Runtime, app: FastAPI, client: httpx.AsyncClient) -> None:
     async with wired(runtime, app, client) as w:
-        async with runtime.unit_of_work() as session:
-            session.add(
-                MessageTemplate(
-                    account_id=w.world.account.id,
-                    inbox_id=w.world.inbox.id,
-                    name="hello_world",
-                    language="en_US",
-                    category="UTILITY",
-                    status="APPROVED",
-                    components=[{"type": "BODY", "text": "Hello World"}],
-                )
-            )
+        await approve_hello_world(runtime, w.world)
         started = await client.post(
             "/api/v1/messages",
             json={
