@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -167,7 +168,7 @@ class InboundService:
         if status is None:
             return None
         repository = MessageRepository.from_session(session)
-        message = await repository.by_provider_id(inbox.account_id, inbox.id, update.provider_message_id)
+        message = await repository.by_provider_id_for_update(inbox.account_id, inbox.id, update.provider_message_id)
         if message is None and update.biz_opaque_callback_data:
             # Our send's answer was lost, but Meta accepted it: adopt the wamid instead of sending again.
             message = await repository.by_idempotency_key(inbox.account_id, update.biz_opaque_callback_data)
@@ -175,26 +176,10 @@ class InboundService:
                 message.provider_message_id = update.provider_message_id
         if message is None:
             return None
-        detail: dict[str, object] = {}
-        if update.errors:
-            detail["errors"] = [
-                {"code": e.code, "title": e.title, "details": e.details or e.message} for e in update.errors
-            ]
-        if update.pricing:
-            detail["pricing"] = update.pricing
-        if update.conversation:
-            detail["conversation"] = update.conversation
         inserted = await insert_ignore(
             session,
             MessageStatusEvent.__table__,  # type: ignore[arg-type]
-            {
-                "account_id": message.account_id,
-                "message_id": message.id,
-                "status": status,
-                "occurred_at": update.timestamp or utc_now(),
-                "recorded_at": utc_now(),
-                "detail": detail,
-            },
+            _timeline_row(message, status, update),
             ["message_id", "status"],
         )
         if inserted is None:
@@ -202,6 +187,52 @@ class InboundService:
         timeline = await MessageStatusEventRepository.from_session(session).for_message(message.account_id, message.id)
         self._fold(message, timeline)
         await session.flush()
+        self._announce_status(session, message)
+        return message
+
+    async def apply_statuses(
+        self, session: AsyncSession, inbox: Inbox, updates: Sequence[StatusUpdate]
+    ) -> list[Message | None]:
+        """``apply_status`` for many updates of one inbox in a handful of queries, whatever their number.
+
+        The same result as applying them one by one (the state is folded from the set of statuses), in one
+        lookup, one multi-row insert and one timeline read. Unknown wamids give None and change nothing.
+        """
+        repository = MessageRepository.from_session(session)
+        wanted = {update.provider_message_id for update in updates if update.status.value in STATUS_MAP}
+        found = await repository.by_provider_ids_for_update(inbox.account_id, inbox.id, wanted) if wanted else []
+        by_wamid = {message.provider_message_id: message for message in found}
+        rows: dict[tuple[int, MessageStatus], dict[str, object]] = {}
+        results: list[Message | None] = []
+        for update in updates:
+            status = STATUS_MAP.get(update.status.value)
+            message = by_wamid.get(update.provider_message_id) if status is not None else None
+            results.append(message)
+            if message is not None and status is not None:
+                rows.setdefault((message.id, status), _timeline_row(message, status, update))
+        if not rows:
+            return results
+        dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = (
+            insert(MessageStatusEvent)
+            .on_conflict_do_nothing(index_elements=["message_id", "status"])
+            .returning(MessageStatusEvent.message_id)
+        )
+        changed = set((await session.execute(statement, list(rows.values()))).scalars())
+        if not changed:
+            return results  # every (wamid, status) was already applied
+        timelines = await MessageStatusEventRepository.from_session(session).for_messages(inbox.account_id, changed)
+        for message in found:
+            if message.id in changed:
+                self._fold(message, timelines.get(message.id, []))
+        await session.flush()
+        for message in found:
+            if message.id in changed:
+                self._announce_status(session, message)
+        return results
+
+    def _announce_status(self, session: AsyncSession, message: Message) -> None:
         publish(
             session,
             RealtimeEvent(
@@ -210,7 +241,6 @@ class InboundService:
                 {"conversation_id": message.conversation_id, "message_id": message.id, "status": message.status.value},
             ),
         )
-        return message
 
     def _fold(self, message: Message, timeline: Sequence[MessageStatusEvent]) -> None:
         base = message.status if message.status in (MessageStatus.sending, MessageStatus.queued) else MessageStatus.sent
@@ -232,6 +262,26 @@ class InboundService:
         sent_times: list[datetime] = [e.occurred_at for e in timeline if e.status is MessageStatus.sent]
         if sent_times and message.provider_timestamp is None:
             message.provider_timestamp = min(sent_times)
+
+
+def _timeline_row(message: Message, status: MessageStatus, update: StatusUpdate) -> dict[str, object]:
+    detail: dict[str, object] = {}
+    if update.errors:
+        detail["errors"] = [
+            {"code": e.code, "title": e.title, "details": e.details or e.message} for e in update.errors
+        ]
+    if update.pricing:
+        detail["pricing"] = update.pricing
+    if update.conversation:
+        detail["conversation"] = update.conversation
+    return {
+        "account_id": message.account_id,
+        "message_id": message.id,
+        "status": status,
+        "occurred_at": update.timestamp or utc_now(),
+        "recorded_at": utc_now(),
+        "detail": detail,
+    }
 
 
 def _rank(status: MessageStatus) -> int:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import select
 
@@ -17,6 +17,29 @@ class MessageRepository(RepositoryBase[Message]):
             Message.inbox_id == inbox_id, Message.provider_message_id == provider_message_id
         )
         return await self.one_or_none(statement)
+
+    async def by_provider_id_for_update(
+        self, account_id: int, inbox_id: int, provider_message_id: str
+    ) -> Message | None:
+        """Locked (PostgreSQL) so concurrent status jobs fold one message one after the other."""
+        statement = (
+            scoped(select(Message), Message, account_id)
+            .where(Message.inbox_id == inbox_id, Message.provider_message_id == provider_message_id)
+            .with_for_update()
+        )
+        return await self.one_or_none(statement)
+
+    async def by_provider_ids_for_update(
+        self, account_id: int, inbox_id: int, provider_message_ids: Collection[str]
+    ) -> list[Message]:
+        """Many at once, locked in id order (every locker takes the same order, so no deadlock between batches)."""
+        statement = (
+            scoped(select(Message), Message, account_id)
+            .where(Message.inbox_id == inbox_id, Message.provider_message_id.in_(list(provider_message_ids)))
+            .order_by(Message.id)
+            .with_for_update()
+        )
+        return list((await self.session.execute(statement)).scalars())
 
     async def by_idempotency_key(self, account_id: int, key: str) -> Message | None:
         statement = scoped(select(Message), Message, account_id).where(Message.idempotency_key == key)
@@ -66,3 +89,14 @@ class MessageStatusEventRepository(RepositoryBase[MessageStatusEvent]):
             .order_by(MessageStatusEvent.occurred_at, MessageStatusEvent.id)
         )
         return await self.all(statement)
+
+    async def for_messages(self, account_id: int, message_ids: Collection[int]) -> dict[int, list[MessageStatusEvent]]:
+        statement = (
+            scoped(select(MessageStatusEvent), MessageStatusEvent, account_id)
+            .where(MessageStatusEvent.message_id.in_(list(message_ids)))
+            .order_by(MessageStatusEvent.occurred_at, MessageStatusEvent.id)
+        )
+        timelines: dict[int, list[MessageStatusEvent]] = {}
+        for event in await self.all(statement):
+            timelines.setdefault(event.message_id, []).append(event)
+        return timelines

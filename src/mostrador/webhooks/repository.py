@@ -60,6 +60,16 @@ class WebhookEventRepository(RepositoryBase[WebhookEvent]):
     async def get_for_update(self, event_id: int) -> WebhookEvent | None:
         return await self.one_or_none(select(WebhookEvent).where(WebhookEvent.id == event_id).with_for_update())
 
+    async def lock_waiting(self, event_ids: Sequence[int]) -> list[WebhookEvent]:
+        """The rows still waiting, locked; rows another job holds are skipped (that job applies them)."""
+        statement = (
+            select(WebhookEvent)
+            .where(WebhookEvent.id.in_(list(event_ids)), WebhookEvent.state == WebhookEventState.received)
+            .order_by(WebhookEvent.id)
+            .with_for_update(skip_locked=True)
+        )
+        return list((await self.session.execute(statement)).scalars())
+
     async def waiting_since(self, before: datetime, limit: int = 500) -> Sequence[int]:
         statement = (
             select(WebhookEvent.id)

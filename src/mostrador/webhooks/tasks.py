@@ -16,9 +16,9 @@ async def process_webhook_event(ctx: JobContext, event_id: int) -> None:
 
 
 @actor("webhooks.process_receipts", queue=Queue.bulk, max_retries=2)
-async def process_receipts(ctx: JobContext, event_id: int) -> None:
-    """Bodies with delivery statuses only: the same processing, after any customer message waiting."""
-    await webhook_intake.process(ctx.session, int(event_id))
+async def process_receipts(ctx: JobContext, *event_ids: int) -> None:
+    """Bodies with delivery statuses only, many per job and set-based, after any customer message waiting."""
+    await webhook_intake.process_receipts(ctx.session, [int(event_id) for event_id in event_ids])
 
 
 @sweep("webhooks")
