@@ -1,26 +1,29 @@
 """P3 — webhook to agent screen: the time from a customer's webhook arriving to the SSE event reaching a
-connected, logged-in agent, while a background load of signed status webhooks runs against the same server.
+connected, logged-in agent, under the P1 webhook load (the same signed mix, statuses 3 : 1 customer messages,
+posted by wrk from a separate process), paced at several rates and unpaced.
 
-The probe is an inbound customer message (a new wamid each time) posted by the benchmark itself; the clock
-starts when its POST starts and stops when ``message.created`` for an inbound message arrives on /events.
-The background load is status webhooks only, so every inbound ``message.created`` event is a probe's.
+The probe is a customer message from one dedicated customer (a new wamid each time) posted by the benchmark
+itself; the clock starts when its POST starts and stops when ``message.created`` for that customer's
+conversation arrives on /events. Probes go one after the other, so each event pairs with its probe.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
+import os
 import re
+import signal
+import subprocess
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
 
-from bench.common import BIN, free_port, machine, percentile, server, write_section
-from bench.intake import SECRET, envelope, seed, server_env, sign
+from bench.common import BIN, ROOT, free_port, machine, percentile, server, write_section
+from bench.intake import SECRET, envelope, seed, server_env, sign, write_bodies
 from mostrador.accounts.service import account as account_service
 from mostrador.config import Settings
 from mostrador.migrate import upgrade
@@ -29,6 +32,8 @@ from mostrador.runtime import build_runtime
 from mostrador.users.schemas import UserCreate
 from mostrador.users.service import user as user_service
 
+LOAD_CONNECTIONS = 32
+PROBE_CUSTOMER = "5491100000001"
 EMAIL, PASSWORD = "agente@bench.example", "bench-password"
 
 
@@ -53,23 +58,12 @@ async def login(client: httpx.AsyncClient) -> None:
     assert answer.status_code == 303, answer.text[:300]
 
 
-def status_body(index: int, outbound: int) -> bytes:
-    wamid, status = f"wamid.out{(index // 3) % outbound}", ("sent", "delivered", "read")[index % 3]
-    value = {
-        "statuses": [
-            {"id": wamid, "status": status, "timestamp": str(int(time.time()) + index), "recipient_id": "5215512345678"}
-        ]
-    }
-    return json.dumps(envelope(value), separators=(",", ":")).encode()
-
-
 def probe_body(index: int) -> bytes:
-    customer = f"5491100{index:05d}"
     value = {
-        "contacts": [{"profile": {"name": f"Sonda {index}"}, "wa_id": customer}],
+        "contacts": [{"profile": {"name": "Sonda"}, "wa_id": PROBE_CUSTOMER}],
         "messages": [
             {
-                "from": customer,
+                "from": PROBE_CUSTOMER,
                 "id": f"wamid.probe{index}-{time.time_ns()}",
                 "timestamp": str(int(time.time())),
                 "type": "text",
@@ -80,33 +74,38 @@ def probe_body(index: int) -> bytes:
     return json.dumps(envelope(value), separators=(",", ":")).encode()
 
 
-async def background(base: str, rate: float, seconds: float, outbound: int, stop: asyncio.Event) -> int:
-    sent = 0
-    async with httpx.AsyncClient(base_url=base, timeout=10, limits=httpx.Limits(max_connections=32)) as client:
-        started = time.monotonic()
-        pending: set[asyncio.Task[httpx.Response]] = set()
-        while rate > 0 and not stop.is_set() and time.monotonic() - started < seconds:
-            due = started + sent / rate
-            if due > time.monotonic():
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), due - time.monotonic())
-                continue
-            body = status_body(sent, outbound)
-            pending.add(
-                asyncio.create_task(
-                    client.post("/webhooks/whatsapp", content=body, headers={"X-Hub-Signature-256": sign(body)})
-                )
-            )
-            sent += 1
-            pending = {task for task in pending if not task.done()}
-        await asyncio.gather(*pending, return_exceptions=True)
-    return sent
+def start_load(url: str, bodies: Path, seconds: int, rate: float | None) -> subprocess.Popen[str]:
+    """wrk posting the P1 mix; ``rate`` None is unpaced (as fast as the server answers, like P1)."""
+    env = {**os.environ, "BODIES": str(bodies), "WRK_THREADS": "1"}
+    if rate:
+        env["WRK_DELAY_MS"] = str(max(1, round(LOAD_CONNECTIONS * 1000 / rate)))
+    script = str(ROOT / "bench" / "wrk_webhooks.lua")
+    return subprocess.Popen(
+        ["wrk", "-t1", f"-c{LOAD_CONNECTIONS}", f"-d{seconds}s", "--timeout", "5s", "-s", script, url],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
 
 
-async def measure(base: str, rate: float, probes: int, outbound: int) -> tuple[list[float], int, float]:
-    async with httpx.AsyncClient(base_url=base, timeout=30) as agent:
+def stop_load(load: subprocess.Popen[str]) -> int:
+    """Stop wrk (it reports on SIGINT) and return how many webhooks it had acknowledged."""
+    load.send_signal(signal.SIGINT)
+    output, _ = load.communicate(timeout=60)
+    match = re.search(r"RESULT ok=(\d+)", output)
+    if not match:
+        raise RuntimeError(output)
+    return int(match.group(1))
+
+
+async def measure(base: str, rate: float | None, seconds: int, bodies: Path) -> tuple[list[float], int, float]:
+    async with (
+        httpx.AsyncClient(base_url=base, timeout=30) as agent,
+        httpx.AsyncClient(base_url=base, timeout=30) as poster,
+    ):
         await login(agent)
-        arrivals: asyncio.Queue[float] = asyncio.Queue()
+        arrivals: asyncio.Queue[tuple[float, int]] = asyncio.Queue()
 
         async def listen() -> None:
             async with agent.stream("GET", "/events", timeout=None) as stream:
@@ -118,86 +117,95 @@ async def measure(base: str, rate: float, probes: int, outbound: int) -> tuple[l
                             data = json.loads(line[5:])
                         except json.JSONDecodeError:
                             continue  # e.g. the reconnect notice
-                        if (
-                            isinstance(data, dict)
-                            and data.get("type") == "message.created"
-                            and data.get("direction") == "inbound"
-                        ):
-                            arrivals.put_nowait(time.monotonic())
+                        if isinstance(data, dict) and data.get("type") == "message.created":
+                            arrivals.put_nowait((time.monotonic(), int(data.get("conversation_id") or 0)))
+
+        async def probe(index: int, conversation_id: int | None, deadline: float) -> tuple[float, int]:
+            body = probe_body(index)
+            started = time.monotonic()
+            answer = await poster.post("/webhooks/whatsapp", content=body, headers={"X-Hub-Signature-256": sign(body)})
+            answer.raise_for_status()
+            while True:
+                arrived, conversation = await asyncio.wait_for(arrivals.get(), max(0.1, deadline - time.monotonic()))
+                if conversation_id is None or conversation == conversation_id:
+                    return (arrived - started) * 1000, conversation
 
         listener = asyncio.create_task(listen())
         await asyncio.sleep(1.0)
         if listener.done():
             listener.result()  # raises why the stream could not be opened
-        stop = asyncio.Event()
+        _warm, conversation_id = await probe(0, None, time.monotonic() + 30)  # before the load: learn its thread
         load_started = time.monotonic()
-        load = asyncio.create_task(background(base, rate, 3600, outbound, stop))
+        load = start_load(f"{base}/webhooks/whatsapp", bodies, seconds + 60, rate) if rate != 0 else None
         await asyncio.sleep(2.0)  # let the load settle
         latencies: list[float] = []
-        async with httpx.AsyncClient(base_url=base, timeout=10) as poster:
-            for index in range(probes):
-                body = probe_body(index)
-                started = time.monotonic()
-                await poster.post("/webhooks/whatsapp", content=body, headers={"X-Hub-Signature-256": sign(body)})
-                try:
-                    # Each probe produces exactly one inbound event: waiting for it keeps probes and events paired.
-                    arrived = await asyncio.wait_for(arrivals.get(), 120)
-                    latencies.append((arrived - started) * 1000)
-                except TimeoutError:
-                    latencies.append(float("inf"))
-                await asyncio.sleep(0.2)
+        deadline = load_started + seconds
+        index = 1
+        while time.monotonic() < deadline:
+            try:
+                latency, _ = await probe(index, conversation_id, deadline + 30)
+                latencies.append(latency)
+            except TimeoutError:
+                latencies.append(float("inf"))
+                break
+            index += 1
+            await asyncio.sleep(0.2)
+        acknowledged = stop_load(load) if load is not None else 0
         load_seconds = time.monotonic() - load_started
-        stop.set()
-        sent = await load
         listener.cancel()
-        return latencies, sent, load_seconds
+        return latencies, acknowledged, load_seconds
 
 
-def run(rate: float, probes: int, work: Path) -> tuple[list[float], int, float]:
-    var = work / f"rate{int(rate)}"
+def run(label: str, rate: float | None, seconds: int, work: Path, bodies: Path, outbound: int) -> list[str]:
+    var = work / label
     var.mkdir()
     database_url = f"sqlite+aiosqlite:///{var / 'bench.db'}"
     settings = Settings(database_url=database_url, var_dir=var, secret_key="bench", wa_app_secret=SECRET)
     upgrade(database_url)
-    outbound = 20_000
     asyncio.run(seed(settings, outbound))
     asyncio.run(add_agent(settings))
     port = free_port()
     env = server_env(database_url, var)
     with server([str(BIN / "mostrador"), "serve", "--port", str(port)], env, f"http://127.0.0.1:{port}/healthz"):
-        latencies, sent, seconds = asyncio.run(measure(f"http://127.0.0.1:{port}", rate, probes, outbound))
-        achieved = sent / seconds if rate and seconds else 0.0
-    return latencies, sent, achieved
+        latencies, acknowledged, load_seconds = asyncio.run(measure(f"http://127.0.0.1:{port}", rate, seconds, bodies))
+    finite = [value for value in latencies if value != float("inf")]
+    unseen = len(latencies) - len(finite)
+    offered = "none" if rate == 0 else "unpaced (as P1)" if rate is None else f"{rate:,.0f} /s"
+    return [
+        f"| {offered} | {acknowledged / load_seconds:,.0f} /s | {len(latencies)} | {percentile(finite, 50):.0f} | "
+        f"{percentile(finite, 99):.0f} | {max(finite, default=float('nan')):.0f} | {unseen} |"
+    ]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rates", default="0,100,150,300,600", help="background status webhooks per second")
-    parser.add_argument("--probes", type=int, default=60)
+    parser.add_argument(
+        "--loads", default="0,250,500,1000,max", help="offered P1 webhook rates (events/s); max = unpaced wrk"
+    )
+    parser.add_argument("--seconds", type=int, default=30, help="probing time per load level")
     args = parser.parse_args()
-    rows = []
+    levels = [None if value == "max" else float(value) for value in args.loads.split(",")]
+    rows: list[str] = []
     with tempfile.TemporaryDirectory(prefix="mostrador-p3-") as tmp:
-        for rate in (float(r) for r in args.rates.split(",")):
-            latencies, _sent, achieved = run(rate, args.probes, Path(tmp))
-            lost = sum(1 for value in latencies if value == float("inf"))
-            finite = [value for value in latencies if value != float("inf")]
-            rows.append(
-                f"| {rate:,.0f} /s (achieved {achieved if rate else 0:,.0f} /s) | {len(latencies)} | "
-                f"{percentile(finite, 50):.0f} | {percentile(finite, 99):.0f} | {lost} |"
-            )
+        work = Path(tmp)
+        bodies = work / "bodies.tsv"
+        count = 6_000 * (args.seconds + 60)  # more than unpaced wrk can post in the time
+        outbound = count // 4 + 1
+        write_bodies(bodies, count, outbound)
+        for rate in levels:
+            label = "max" if rate is None else f"rate{int(rate)}"
+            rows += run(label, 0 if rate == 0 else rate, args.seconds, work, bodies, outbound)
     body = f"""Measured {time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())} on {machine()}; embedded mode (SQLite),
-one `mostrador serve`. A logged-in agent holds `/events` open; the benchmark posts a customer message every
-200 ms and times webhook POST → inbound `message.created` on the agent's stream, while signed status webhooks
-arrive in the background at the given rate. Reproduce: `.venv/bin/python -m bench.realtime_latency`.
+one `mostrador serve` (intake and processing in one process). A logged-in agent holds `/events` open. wrk
+({LOAD_CONNECTIONS} connections, a separate process) posts the P1 webhook mix — statuses 3 : 1 customer
+messages from other customers — paced per connection at the offered rate, or unpaced as in P1. Meanwhile the
+benchmark posts a message from one more customer every 200 ms and times webhook POST → `message.created` of
+that customer's conversation on the agent's stream ({args.seconds} s per level; a probe not seen within 30 s
+ends the level). Reproduce: `.venv/bin/python -m bench.realtime_latency` (`--loads 0,500,max`).
 
-| background webhook load | probes | p50 ms | p99 ms | not seen in 120 s |
-|---|---|---|---|---|
+| offered load | acknowledged load | probes | p50 ms | p99 ms | max ms | not seen |
+|---|---|---|---|---|---|---|
 {chr(10).join(rows)}
-
-Customer messages are queued ahead of delivery receipts (`webhooks.process` before `webhooks.process_receipts`),
-and the embedded runner yields only to bursts of webhook deliveries, so a customer's message reaches the agent
-quickly even when receipts arrive faster than embedded processing applies them (about 180–200 events/s, see
-P1); the receipts backlog then drains behind it.
 """
     write_section("P3 — webhook to the agent's screen (SSE)", body)
     print(body)

@@ -7,7 +7,7 @@ import sys
 
 STEPS = [
     ["bench.intake", "--seconds", "10"],
-    ["bench.realtime_latency", "--rates", "0,100,150"],
+    ["bench.realtime_latency"],
     ["bench.inbox_queries", "--scale", "full"],
 ]
 

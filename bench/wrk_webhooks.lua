@@ -36,6 +36,15 @@ function request()
   return wrk.format("POST", nil, { ["Content-Type"] = "application/json", ["X-Hub-Signature-256"] = item[1] }, item[2])
 end
 
+-- WRK_DELAY_MS paces each connection (a connection waits this long before its next request): with c
+-- connections the offered rate is about c * 1000 / WRK_DELAY_MS requests per second.
+local pace = tonumber(os.getenv("WRK_DELAY_MS") or "0")
+if pace > 0 then
+  function delay()
+    return pace
+  end
+end
+
 function response(status, headers, body)
   if status == 200 then ok = ok + 1 else other = other + 1 end
 end

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from mostrador.auth.dependencies import RuntimeDep
 from mostrador.channels.base import SignatureMissing
@@ -19,11 +19,13 @@ from mostrador.channels.whatsapp.signature import (
     verify_subscription,
 )
 from mostrador.exceptions import BadRequest, Forbidden, MostradorError, PayloadTooLarge, Unauthorized
+from mostrador.logging import get_logger
 from mostrador.models import ChannelKind
 from mostrador.runtime import Runtime
 from mostrador.webhooks.service import webhook_intake
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+log = get_logger(__name__)
 
 
 @router.get("/whatsapp", response_class=PlainTextResponse)
@@ -42,30 +44,35 @@ async def verify_whatsapp(
 
 
 WEBHOOK_PATH = "/webhooks/whatsapp"
+ANSWERS = {status: json.dumps({"status": status}).encode() for status in ("stored", "duplicate")}
 
 
 class WhatsAppWebhookLane:
-    """``POST /webhooks/whatsapp`` as plain ASGI in front of the app: Meta's traffic is the hottest path we have
-    (≈3× our outbound rate), so it skips routing and dependency resolution. Verify, store durably, acknowledge.
+    """``POST /webhooks/whatsapp`` as plain ASGI in front of the whole app (see ``MostradorApp``): Meta's traffic
+    is the hottest path we have (≈3× our outbound rate), so it skips routing, middleware and dependency
+    resolution. Verify, store durably, acknowledge.
     """
 
-    def __init__(self, app: ASGIApp, runtime: Runtime) -> None:
-        self.app = app
+    def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
 
+    @staticmethod
+    def takes(scope: Scope) -> bool:
+        return bool(scope["type"] == "http" and scope["path"] == WEBHOOK_PATH and scope["method"] == "POST")
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != WEBHOOK_PATH or scope["method"] != "POST":
-            await self.app(scope, receive, send)
-            return
         payload: dict[str, object]
         self.runtime.traffic.in_flight += 1
         try:
             status, payload = 200, dict(await self._handle(scope, receive))
         except MostradorError as error:
             status, payload = error.status_code, {"error": {"code": error.code, "message": error.message}}
+        except Exception as error:  # storage down: Meta retries a 5xx for up to 7 days, nothing is lost
+            log.error("webhook.store_failed", error=repr(error))
+            status, payload = 503, {"error": {"code": "storage_unavailable", "message": "try again later"}}
         finally:
             self.runtime.traffic.in_flight -= 1
-        body = json.dumps(payload).encode()
+        body = ANSWERS.get(str(payload.get("status"))) or json.dumps(payload).encode()
         await send(
             {
                 "type": "http.response.start",

@@ -49,8 +49,10 @@ log = get_logger(__name__)
 # A status can outrun the commit of the send that produced its wamid; give that send time to land.
 UNKNOWN_STATUS_RETRIES = 3
 MAX_ATTEMPTS = 8
-# Receipts-only bodies stored in one group commit are applied together, set-based, up to this many per job.
+# Bodies stored in one group commit are processed together, this many per job: receipts-only bodies
+# set-based; the others one by one in one transaction (few, so the first one's agent is not kept waiting).
 RECEIPTS_PER_JOB = 200
+BODIES_PER_JOB = 16
 
 
 class _StatusesAhead(Exception):
@@ -94,13 +96,13 @@ class WebhookIntake:
             repository = WebhookEventRepository.from_session(session)
             for kind in {kind for kind, _key, _body in keyed}:
                 unique = {key: body.decode("utf-8", errors="replace") for k, key, body in keyed if k is kind}
+                urgent: list[int] = []
                 receipts: list[int] = []
                 for key, event_id in (await repository.insert_many_if_new(kind, list(unique.items()))).items():
                     created[(kind, key)] = event_id
-                    if key in urgent_keys:
-                        enqueue(session, "webhooks.process", event_id)
-                    else:
-                        receipts.append(event_id)
+                    (urgent if key in urgent_keys else receipts).append(event_id)
+                for start in range(0, len(urgent), BODIES_PER_JOB):
+                    enqueue(session, "webhooks.process", *urgent[start : start + BODIES_PER_JOB])
                 for start in range(0, len(receipts), RECEIPTS_PER_JOB):
                     enqueue(session, "webhooks.process_receipts", *receipts[start : start + RECEIPTS_PER_JOB])
         answers = []
@@ -109,23 +111,38 @@ class WebhookIntake:
         return answers
 
     async def process(self, session: AsyncSession, event_id: int) -> ProcessReport | None:
-        """Apply every event of a stored body. Failures are recorded on the row and retried with backoff."""
-        repository = WebhookEventRepository.from_session(session)
-        row = await repository.get_for_update(event_id)
+        """Apply every event of one stored body (replay's way in; jobs use :meth:`process_many`)."""
+        row = await WebhookEventRepository.from_session(session).get_for_update(event_id)
         if row is None or row.state in (WebhookEventState.handled, WebhookEventState.failed):
             return None
+        return await self._process_locked(session, _InboxRouter(session), row)
+
+    async def process_many(self, session: AsyncSession, event_ids: Sequence[int]) -> list[ProcessReport | None]:
+        """The bodies of one group commit in one transaction, each in its own savepoint: one job, one commit
+        and one routing lookup for all of them. Rows another job holds are skipped (that job applies them).
+        """
+        rows = await WebhookEventRepository.from_session(session).lock_waiting(event_ids)
+        router = _InboxRouter(session)
+        return [await self._process_locked(session, router, row) for row in rows]
+
+    async def _process_locked(
+        self, session: AsyncSession, router: _InboxRouter, row: WebhookEvent
+    ) -> ProcessReport | None:
+        """Failures are recorded on the row and retried with backoff."""
         row.attempts += 1
         await session.flush()
         row_id, attempts = row.id, row.attempts
         try:
             async with session.begin_nested():
-                return await self._process_row(session, row)
+                return await self._process_row(session, router, row)
         except _StatusesAhead as ahead:
-            await session.refresh(row)  # the savepoint rollback expired it
+            router.forget()  # the savepoint rollback expired what it loaded
+            await session.refresh(row)
             row.last_error = str(ahead)
             enqueue(session, "webhooks.process", row_id, delay_s=2.0 * attempts)
         except Exception as error:
             log.warning("webhook.process_failed", event_id=row_id, attempt=attempts, error=repr(error))
+            router.forget()
             await session.refresh(row)
             row.last_error = f"{type(error).__name__}: {error}"[:2000]
             if attempts >= MAX_ATTEMPTS:
@@ -179,14 +196,12 @@ class WebhookIntake:
             row.handled_at = now
             report.applied += len(updates)
             report.handled += 1
-        for event_id in report.handed_over:
-            enqueue(session, "webhooks.process", event_id)
+        for start in range(0, len(report.handed_over), BODIES_PER_JOB):
+            enqueue(session, "webhooks.process", *report.handed_over[start : start + BODIES_PER_JOB])
         await session.flush()
         return report
 
-    async def _plain_receipts(
-        self, router: _InboxRouter, row: WebhookEvent
-    ) -> tuple[Inbox, list[StatusUpdate]] | None:
+    async def _plain_receipts(self, router: _InboxRouter, row: WebhookEvent) -> tuple[Inbox, list[StatusUpdate]] | None:
         try:
             events = parse_webhook(json.loads(row.body))
         except (WebhookShapeError, json.JSONDecodeError):
@@ -200,7 +215,7 @@ class WebhookIntake:
         inbox = await router.by_phone_number_id(inboxes.pop())
         return None if inbox is None else (inbox, updates)
 
-    async def _process_row(self, session: AsyncSession, row: WebhookEvent) -> ProcessReport:
+    async def _process_row(self, session: AsyncSession, router: _InboxRouter, row: WebhookEvent) -> ProcessReport:
         try:
             events = parse_webhook(json.loads(row.body))
         except (WebhookShapeError, json.JSONDecodeError) as error:
@@ -209,7 +224,6 @@ class WebhookIntake:
             row.handled_at = utc_now()
             return ProcessReport(notes=[row.last_error])
         report = ProcessReport(events=len(events))
-        router = _InboxRouter(session)
         for event in events:
             await self._apply(session, router, row, event, report)
         if report.unknown_statuses:
@@ -375,8 +389,8 @@ class WebhookIntake:
 
     async def sweep(self, session: AsyncSession, stale_before: datetime) -> int:
         ids = await WebhookEventRepository.from_session(session).waiting_since(stale_before)
-        for event_id in ids:
-            enqueue(session, "webhooks.process", event_id)
+        for start in range(0, len(ids), BODIES_PER_JOB):
+            enqueue(session, "webhooks.process", *ids[start : start + BODIES_PER_JOB])
         return len(ids)
 
 
@@ -425,6 +439,10 @@ class _InboxRouter:
         self._session = session
         self._by_phone: dict[str, Inbox | None] = {}
         self._by_business: dict[str, list[Inbox]] = {}
+
+    def forget(self) -> None:
+        self._by_phone.clear()
+        self._by_business.clear()
 
     async def by_phone_number_id(self, phone_number_id: str) -> Inbox | None:
         if phone_number_id not in self._by_phone:

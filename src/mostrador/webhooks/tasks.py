@@ -10,9 +10,9 @@ from mostrador.worker.sweeper import sweep
 
 
 @actor("webhooks.process", queue=Queue.inbound, max_retries=2)
-async def process_webhook_event(ctx: JobContext, event_id: int) -> None:
+async def process_webhook_events(ctx: JobContext, *event_ids: int) -> None:
     # Retries are scheduled by the service itself, recorded on the row, so they survive restarts.
-    await webhook_intake.process(ctx.session, int(event_id))
+    await webhook_intake.process_many(ctx.session, [int(event_id) for event_id in event_ids])
 
 
 @actor("webhooks.process_receipts", queue=Queue.bulk, max_retries=2)

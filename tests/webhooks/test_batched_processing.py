@@ -1,4 +1,4 @@
-"""Receipts-only bodies are applied set-based, many per job, with the same result as one by one."""
+"""Bodies of one group commit are processed together: receipts set-based, the rest one by one in one job."""
 
 from __future__ import annotations
 
@@ -52,8 +52,11 @@ def body(phone_number_id: str, statuses: list[dict[str, object]], nonce: int) ->
         "metadata": {"display_phone_number": "34910000000", "phone_number_id": phone_number_id},
         "statuses": statuses,
     }
-    payload = {"object": "whatsapp_business_account", "id": nonce,
-               "entry": [{"id": "102290129340398", "changes": [{"field": "messages", "value": value}]}]}
+    payload = {
+        "object": "whatsapp_business_account",
+        "id": nonce,
+        "entry": [{"id": "102290129340398", "changes": [{"field": "messages", "value": value}]}],
+    }
     return json.dumps(payload)
 
 
@@ -126,8 +129,15 @@ def random_receipts(rnd: random.Random) -> list[list[dict[str, object]]]:
         names = rnd.sample(["sent", "delivered", "read", "failed"], k=rnd.randint(1, 4))
         for offset, name in enumerate(names):
             failed = name == "failed"
-            statuses.append(status(wamid, name, 1_763_880_000 + index * 10 + offset,
-                                   code=131026 if failed else None, priced=name == "sent"))
+            statuses.append(
+                status(
+                    wamid,
+                    name,
+                    1_763_880_000 + index * 10 + offset,
+                    code=131026 if failed else None,
+                    priced=name == "sent",
+                )
+            )
     statuses += rnd.sample(statuses, k=4)  # Meta's retries
     rnd.shuffle(statuses)
     grouped: list[list[dict[str, object]]] = []
@@ -254,3 +264,81 @@ async def test_concurrent_receipts_share_jobs_and_all_land(
     stored = await rows(runtime, list(range(1, 10_000)))
     assert {row.state for row in stored.values()} == {WebhookEventState.handled}
     assert max(row.handled_at for row in stored.values() if row.handled_at) <= datetime.now(UTC)
+
+
+def customer_body(phone_number_id: str, wamid: str, wa_id: str) -> str:
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "34910000000", "phone_number_id": phone_number_id},
+        "contacts": [{"profile": {"name": "Lucía"}, "wa_id": wa_id}],
+        "messages": [{"from": wa_id, "id": wamid, "timestamp": "1763880000", "type": "text", "text": {"body": "Hola"}}],
+    }
+    return json.dumps(
+        {
+            "object": "whatsapp_business_account",
+            "entry": [{"id": "1", "changes": [{"field": "messages", "value": value}]}],
+        }
+    )
+
+
+async def test_one_failing_body_does_not_undo_the_others_of_its_job(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = await make_world(runtime)
+    phone = world.inbox.channel_key
+    ids = await store(runtime, [customer_body(phone, f"wamid.c{n}", f"3460000001{n}") for n in range(3)])
+    original = inbound.record_message
+
+    async def flaky(session, inbox, event, capabilities):  # type: ignore[no-untyped-def]
+        if event.provider_message_id == "wamid.c1":
+            await original(session, inbox, event, capabilities)  # writes, then fails: its savepoint undoes them
+            raise RuntimeError("database hiccup")
+        return await original(session, inbox, event, capabilities)
+
+    monkeypatch.setattr(inbound, "record_message", flaky)
+    async with runtime.unit_of_work(write=True) as session:
+        reports = await webhook_intake.process_many(session, ids)
+
+    assert [report is not None for report in reports] == [True, False, True]
+    stored = await rows(runtime, ids)
+    assert [stored[i].state for i in ids] == [
+        WebhookEventState.handled,
+        WebhookEventState.received,
+        WebhookEventState.handled,
+    ]
+    assert stored[ids[1]].attempts == 1 and "database hiccup" in (stored[ids[1]].last_error or "")
+    async with runtime.unit_of_work() as session:
+        recorded = (await session.execute(select(Message.provider_message_id))).scalars().all()
+    assert sorted(recorded) == ["wamid.c0", "wamid.c2"]
+
+
+async def test_concurrent_customer_messages_share_jobs_and_all_land(
+    client: httpx.AsyncClient, runtime: Runtime, jobs: InProcessJobBackend
+) -> None:
+    world = await make_world(runtime)
+    taken: list[tuple[object, ...]] = []
+    original = jobs._put
+
+    def spy(job, *, attempt, delay):  # type: ignore[no-untyped-def]
+        if job.actor == "webhooks.process":
+            taken.append(job.args)
+        original(job, attempt=attempt, delay=delay)
+
+    jobs._put = spy  # type: ignore[method-assign]
+    bodies = [customer_body(world.inbox.channel_key, f"wamid.k{n}", f"34600000{n:03d}").encode() for n in range(12)]
+    answers = await asyncio.gather(
+        *(
+            client.post("/webhooks/whatsapp", content=raw, headers={"X-Hub-Signature-256": sign(raw, SECRET)})
+            for raw in bodies
+        )
+    )
+    assert {answer.status_code for answer in answers} == {200}
+    await jobs.drain(timeout=30)
+
+    assert sum(len(args) for args in taken) == len(bodies)
+    assert len(taken) < len(bodies)
+    async with runtime.unit_of_work() as session:
+        recorded = (await session.execute(select(Message.provider_message_id))).scalars().all()
+        conversations = (await session.execute(select(Conversation.display_id))).scalars().all()
+    assert sorted(recorded) == sorted(f"wamid.k{n}" for n in range(12))
+    assert sorted(conversations) == list(range(1, 13))  # one per customer, numbered without gaps
