@@ -68,6 +68,7 @@ class ProcessReport:
     unknown_statuses: int = 0
     unroutable: int = 0
     other: int = 0
+    account_id: int | None = None
     notes: list[str] = field(default_factory=list)
 
 
@@ -128,22 +129,25 @@ class WebhookIntake:
     async def _process_locked(
         self, session: AsyncSession, router: _InboxRouter, row: WebhookEvent
     ) -> ProcessReport | None:
-        """Failures are recorded on the row and retried with backoff."""
-        row.attempts += 1
-        await session.flush()
-        row_id, attempts = row.id, row.attempts
+        """Failures are recorded on the row and retried with backoff.
+
+        The row is written once, at the end, whichever way it went (one UPDATE, not one per step).
+        """
+        row_id, attempts = row.id, row.attempts + 1
         try:
             async with session.begin_nested():
-                return await self._process_row(session, router, row)
+                return await self._process_row(session, router, row, attempts)
         except _StatusesAhead as ahead:
             router.forget()  # the savepoint rollback expired what it loaded
             await session.refresh(row)
+            row.attempts = attempts
             row.last_error = str(ahead)
             enqueue(session, "webhooks.process", row_id, delay_s=2.0 * attempts)
         except Exception as error:
             log.warning("webhook.process_failed", event_id=row_id, attempt=attempts, error=repr(error))
             router.forget()
             await session.refresh(row)
+            row.attempts = attempts
             row.last_error = f"{type(error).__name__}: {error}"[:2000]
             if attempts >= MAX_ATTEMPTS:
                 row.state = WebhookEventState.failed
@@ -215,10 +219,13 @@ class WebhookIntake:
         inbox = await router.by_phone_number_id(inboxes.pop())
         return None if inbox is None else (inbox, updates)
 
-    async def _process_row(self, session: AsyncSession, router: _InboxRouter, row: WebhookEvent) -> ProcessReport:
+    async def _process_row(
+        self, session: AsyncSession, router: _InboxRouter, row: WebhookEvent, attempts: int
+    ) -> ProcessReport:
         try:
             events = parse_webhook(json.loads(row.body))
         except (WebhookShapeError, json.JSONDecodeError) as error:
+            row.attempts = attempts
             row.state = WebhookEventState.failed
             row.last_error = f"unrecognised shape: {error}"
             row.handled_at = utc_now()
@@ -227,9 +234,12 @@ class WebhookIntake:
         for event in events:
             await self._apply(session, router, row, event, report)
         if report.unknown_statuses:
-            if row.attempts <= UNKNOWN_STATUS_RETRIES:
+            if attempts <= UNKNOWN_STATUS_RETRIES:
                 raise _StatusesAhead(f"{report.unknown_statuses} statuses for messages not known yet")
             report.notes.append(f"{report.unknown_statuses} statuses for messages not sent by Mostrador")
+        row.attempts = attempts
+        if report.account_id is not None:
+            row.account_id = report.account_id
         row.event_count = report.events
         all_unroutable = report.unroutable > 0 and report.unroutable == report.events
         row.state = WebhookEventState.unroutable if all_unroutable else WebhookEventState.handled
@@ -246,7 +256,7 @@ class WebhookIntake:
                 report.unroutable += 1
                 report.notes.append(f"no inbox for phone_number_id {event.channel_account_id}")
                 return
-            row.account_id = inbox.account_id
+            report.account_id = inbox.account_id
             if isinstance(event, InboundMessage):
                 recorded = await inbound.record_message(session, inbox, event, capabilities_for(inbox.channel_kind))
                 if recorded is None:
