@@ -46,28 +46,27 @@ class Runtime:
     async def unit_of_work(self, *, write: bool = False) -> AsyncIterator[AsyncSession]:
         """Commit on success; only then send the jobs and events the work collected.
 
-        ``write=True`` marks background writers (jobs, the webhook group commit): on SQLite they take turns.
+        ``write=True`` marks background writers (jobs, the webhook group commit): on SQLite they take turns,
+        holding the turn until their commit only (sending jobs and events afterwards needs no turn).
         """
-        if write and self.db.write_lock is not None:
-            async with self.db.write_lock, self._unit_of_work() as session:
-                yield session
-            return
-        async with self._unit_of_work() as session:
-            yield session
-
-    @asynccontextmanager
-    async def _unit_of_work(self) -> AsyncIterator[AsyncSession]:
-        async with self.db.sessionmaker() as session:
-            try:
-                yield session
-                await session.commit()
-            except BaseException:
-                drop_pending_jobs(session)
-                drop_pending_events(session)
-                await session.rollback()
-                raise
-            jobs = take_pending_jobs(session)
-            events = take_pending_events(session)
+        lock = self.db.write_lock if write else None
+        if lock is not None:
+            await lock.acquire()
+        try:
+            async with self.db.sessionmaker() as session:
+                try:
+                    yield session
+                    await session.commit()
+                except BaseException:
+                    drop_pending_jobs(session)
+                    drop_pending_events(session)
+                    await session.rollback()
+                    raise
+                jobs = take_pending_jobs(session)
+                events = take_pending_events(session)
+        finally:
+            if lock is not None:
+                lock.release()
         await self.after_commit(jobs, events)
 
     async def after_commit(self, jobs: list[PendingJob], events: list[RealtimeEvent]) -> None:

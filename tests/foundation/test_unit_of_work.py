@@ -1,0 +1,43 @@
+"""Units of work: jobs and events leave only after commit; SQLite writers hold their turn until commit only."""
+
+from __future__ import annotations
+
+import pytest
+
+from mostrador.realtime import RealtimeEvent, publish
+from mostrador.runtime import Runtime
+from mostrador.worker import enqueue
+from mostrador.worker.enqueue import PendingJob
+
+
+async def test_jobs_and_events_are_sent_after_commit_and_outside_the_writers_turn(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[tuple[int, int, bool]] = []
+
+    async def after_commit(jobs: list[PendingJob], events: list[RealtimeEvent]) -> None:
+        lock = runtime.db.write_lock
+        seen.append((len(jobs), len(events), lock is not None and lock.locked()))
+
+    monkeypatch.setattr(runtime, "after_commit", after_commit)
+    async with runtime.unit_of_work(write=True) as session:
+        enqueue(session, "webhooks.process", 1)
+        publish(session, RealtimeEvent(1, "message.created", {"conversation_id": 1}))
+    assert seen == [(1, 1, False)]  # another writer may go while we ring doorbells
+
+
+async def test_a_rolled_back_unit_of_work_sends_nothing_and_frees_the_turn(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sent: list[object] = []
+
+    async def after_commit(jobs: list[PendingJob], events: list[RealtimeEvent]) -> None:
+        sent.append((jobs, events))
+
+    monkeypatch.setattr(runtime, "after_commit", after_commit)
+    with pytest.raises(RuntimeError):
+        async with runtime.unit_of_work(write=True) as session:
+            enqueue(session, "webhooks.process", 1)
+            raise RuntimeError("boom")
+    assert sent == []
+    assert runtime.db.write_lock is None or not runtime.db.write_lock.locked()
