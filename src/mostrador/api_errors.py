@@ -6,6 +6,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mostrador.exceptions import MostradorError
@@ -35,6 +36,17 @@ def _describe_validation(error: RequestValidationError) -> str:
     return "; ".join(parts) or "invalid request"
 
 
+# PostgreSQL stores no NUL character (U+0000) in text or JSON and says so with these SQLSTATEs
+# (character_not_in_repertoire, untranslatable_character). Only submitted values can carry one, so it is the
+# client's input to fix, not a crash. SQLite keeps such text as it is.
+UNSTORABLE_TEXT_SQLSTATES = frozenset({"22021", "22P05"})
+UNSTORABLE_TEXT_MESSAGE = "the text contains a NUL character (\\u0000), which cannot be stored"
+
+
+def unstorable_text(error: DBAPIError) -> bool:
+    return getattr(error.orig, "sqlstate", None) in UNSTORABLE_TEXT_SQLSTATES
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(MostradorError)
     async def _domain(_request: Request, error: MostradorError) -> JSONResponse:
@@ -50,6 +62,12 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(_request: Request, error: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
         return error_response(error.status_code, code, str(error.detail))
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, error: DBAPIError) -> JSONResponse:
+        if unstorable_text(error):
+            return error_response(422, "invalid_text", UNSTORABLE_TEXT_MESSAGE)
+        return await _unexpected(request, error)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:

@@ -45,6 +45,11 @@ class PayloadTooLarge(MostradorError):
     code = "payload_too_large"
 
 
+class UnsupportedMediaType(MostradorError):
+    status_code = 415
+    code = "unsupported_media_type"
+
+
 class Unprocessable(MostradorError):
     status_code = 422
     code = "unprocessable"

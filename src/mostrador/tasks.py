@@ -6,6 +6,7 @@ import importlib
 
 TASK_MODULES: tuple[str, ...] = (
     "mostrador.webhooks.tasks",
+    "mostrador.conversations.tasks",
     "mostrador.messages.tasks",
     "mostrador.media.tasks",
     "mostrador.message_templates.tasks",

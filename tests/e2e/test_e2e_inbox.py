@@ -31,6 +31,7 @@ from mostrador.kit.time import utc_now
 from mostrador.models import Account, Conversation, MessageTemplate, Role
 from mostrador.runtime import build_runtime
 from mostrador.simulator import SimNumber, SimulatorConfig, create_simulator_app
+from mostrador.simulator.media import tiny_png
 from mostrador.users.schemas import UserCreate
 from mostrador.users.service import user as user_service
 
@@ -231,6 +232,30 @@ def test_live_list_conversation_reply_and_read_ticks(page: Page, desk: Desk, res
     expect(page.locator(".bubble--note", has_text="pantalón")).to_be_visible(timeout=10_000)
     assert len(desk.sent_to("5215512340001")) == 1
 
+    # a photo with a caption: the paperclip, a caption, Ctrl+Enter; it reaches the simulated phone by media id
+    page.click('[data-composer-mode="reply"]')
+    page.set_input_files(
+        "[data-attach-input]", files=[{"name": "escaparate.png", "mimeType": "image/png", "buffer": tiny_png()}]
+    )
+    expect(page.locator("[data-attachment]")).to_contain_text("escaparate.png")
+    page.locator("[data-composer]").fill("Así queda el escaparate")
+    page.locator("[data-composer]").press("Control+Enter")
+    photo = page.locator('.msg--out[data-type="image"]', has_text="Así queda el escaparate")
+    expect(photo.locator("img")).to_be_visible(timeout=10_000)
+    wait_for(lambda: photo.locator("img").evaluate("img => img.complete && img.naturalWidth > 0"))
+    expect(page.locator("[data-attachment]")).to_be_hidden()
+    wait_for(lambda: [m["request"]["type"] for m in desk.sent_to("5215512340001")] == ["text", "image"])
+    image = desk.sent_to("5215512340001")[1]["request"]["image"]
+    assert image["caption"] == "Así queda el escaparate" and image["id"]
+    expect(photo.locator('.ticks[data-status="read"]')).to_be_visible(timeout=10_000)
+    phone = page.context.new_page()
+    phone.goto(f"{desk.sim}/phone?wa_id=5215512340001")
+    shown = phone.locator(f'#messages img[src$="/_sim/media/{image["id"]}"]')
+    expect(shown).to_be_visible(timeout=10_000)
+    expect(phone.locator("#messages")).to_contain_text("Así queda el escaparate")
+    phone.screenshot(path=str(results_dir / "e2e-sim-phone-photo.png"))
+    phone.close()
+
     page.screenshot(path=str(results_dir / "e2e-inbox-conversation.png"))
     if os.environ.get("MOSTRADOR_UPDATE_DOCS_SCREENSHOT"):  # refresh docs/img/inbox.png on purpose only
         page.screenshot(path=str(DOCS_IMG), type="png")
@@ -327,6 +352,54 @@ def test_two_agents_see_assignment_and_typing_live(browser: Browser, desk: Desk,
         agent.locator("[data-composer]").press_sequentially("Sí, en 48 h", delay=30)
         expect(admin.locator("#typing")).to_have_text(f"{AGENT_NAME} está respondiendo…", timeout=10_000)
         admin.screenshot(path=str(results_dir / "e2e-inbox-two-agents.png"))
+    finally:
+        admin_context.close()
+        agent_context.close()
+
+
+def test_contact_edits_show_in_a_colleagues_panel_live(browser: Browser, desk: Desk, results_dir: Path) -> None:
+    desk.customer_says("5215512340005", "¿Tienen la talla L?", name="Rosa")
+    admin_context = browser.new_context(viewport={"width": 1440, "height": 900})
+    agent_context = browser.new_context(viewport={"width": 1440, "height": 900})
+    try:
+        admin, agent = admin_context.new_page(), agent_context.new_page()
+        errors = watch_errors(agent)
+        sign_in(admin, desk.base_url)
+        sign_in(agent, desk.base_url, AGENT_EMAIL)
+        for page in (admin, agent):
+            page.goto(f"{desk.base_url}/?view=all")
+            row = page.locator("#conversation-rows [data-nav-item]", has_text="Rosa")
+            expect(row).to_be_visible(timeout=10_000)
+            row.locator("a").click()
+            expect(page.locator("#contact-details input[name=name]")).to_have_value("Rosa")
+        agent.wait_for_timeout(300)  # both streams are connected
+
+        # the admin renames the customer and adds an attribute: Luis sees it without reloading
+        admin.fill("#contact-details input[name=name]", "Rosa Delgado")
+        admin.fill("#contact-details input[name=email]", "rosa@example.com")
+        admin.locator("#contact-details input[name=attr_key]").last.fill("talla")
+        admin.locator("#contact-details input[name=attr_value]").last.fill("L")
+        admin.click("#contact-details button[type=submit]")
+        expect(admin.locator("#contact-details")).to_contain_text("Contacto guardado.")
+        expect(agent.locator("#contact-details input[name=name]")).to_have_value("Rosa Delgado", timeout=10_000)
+        expect(agent.locator("#contact-details input[name=email]")).to_have_value("rosa@example.com")
+        expect(agent.locator('#contact-details input[name=attr_value][value="L"]')).to_be_visible()
+        expect(agent.locator(".conv__name")).to_have_text("Rosa Delgado", timeout=10_000)
+        expect(agent.locator("#conversation-rows [data-nav-item]", has_text="Rosa Delgado")).to_be_visible()
+        agent.wait_for_timeout(500)
+        expect(admin.locator("#contact-details")).to_contain_text("Contacto guardado.")  # its own save stays
+
+        # while Luis types in the panel, a change does not pull the field from under him; it shows when he leaves
+        agent.click("#contact-details input[name=email]")
+        admin.fill("#contact-details input[name=name]", "Rosa D.")
+        admin.click("#contact-details button[type=submit]")
+        expect(admin.locator("#contact-details")).to_contain_text("Contacto guardado.")
+        agent.wait_for_timeout(1000)
+        expect(agent.locator("#contact-details input[name=name]")).to_have_value("Rosa Delgado")
+        agent.locator("#messages").click()
+        expect(agent.locator("#contact-details input[name=name]")).to_have_value("Rosa D.", timeout=10_000)
+        agent.screenshot(path=str(results_dir / "e2e-inbox-contact-live.png"))
+        assert [e for e in errors if "favicon" not in e] == []
     finally:
         admin_context.close()
         agent_context.close()

@@ -4,6 +4,8 @@ import httpx
 import pytest
 
 from factories import make_world
+from mostrador.contacts.service import ChannelIdentity
+from mostrador.contacts.service import contact as contact_service
 from mostrador.db import Database, create_engine
 from mostrador.runtime import Runtime
 
@@ -71,6 +73,39 @@ class TestContacts:
             "/api/v1/contacts", params={"phone": "0034612345678".replace("00", "+", 1)}, headers=world.auth
         )
         assert [c["id"] for c in found.json()] == [created.json()["id"]]
+
+    async def test_patch_language_null_clears_it_and_omitting_keeps_it(self, client: httpx.AsyncClient, world) -> None:  # type: ignore[no-untyped-def]
+        created = await client.post(
+            "/api/v1/contacts", json={"phone": "+34612345678", "name": "Marta", "language": "pt"}, headers=world.auth
+        )
+        url = f"/api/v1/contacts/{created.json()['id']}"
+        renamed = await client.patch(url, json={"name": "Marta Ruiz"}, headers=world.auth)
+        assert renamed.status_code == 200, renamed.text
+        assert renamed.json()["language"] == "pt" and renamed.json()["name"] == "Marta Ruiz"
+        cleared = await client.patch(url, json={"language": None}, headers=world.auth)
+        assert cleared.status_code == 200, cleared.text
+        assert cleared.json()["language"] is None and cleared.json()["name"] == "Marta Ruiz"
+        assert (await client.get(url, headers=world.auth)).json()["language"] is None
+        bad = await client.patch(url, json={"language": "fr"}, headers=world.auth)
+        assert bad.status_code == 422 and "error" in bad.json()
+
+    async def test_legacy_mexican_wa_id_is_found_by_the_phone_the_api_shows(
+        self,
+        client: httpx.AsyncClient,
+        runtime: Runtime,
+        world,  # type: ignore[no-untyped-def]
+    ) -> None:
+        async with runtime.unit_of_work() as session:
+            contact = await contact_service.resolve_identity(
+                session, world.inbox, ChannelIdentity(wa_id="5215512345678", bsuid=None, name="Ana")
+            )
+        shown = (await client.get(f"/api/v1/contacts/{contact.id}", headers=world.auth)).json()["phone_e164"]
+        assert shown == "+5215512345678"  # not valid E.164 today, kept as WhatsApp sent it
+        found = await client.get("/api/v1/contacts", params={"phone": shown}, headers=world.auth)
+        assert found.status_code == 200, found.text
+        assert [c["id"] for c in found.json()] == [contact.id]
+        unknown = await client.get("/api/v1/contacts", params={"phone": "+5215599999999"}, headers=world.auth)
+        assert unknown.status_code == 422 and unknown.json()["error"]["code"] == "invalid_phone"
 
     async def test_bad_phone_is_422_with_reason(self, client: httpx.AsyncClient, world) -> None:  # type: ignore[no-untyped-def]
         response = await client.post("/api/v1/contacts", json={"phone": "not a phone"}, headers=world.auth)

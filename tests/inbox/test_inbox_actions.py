@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from inboxhelpers import Desk, htmx, inbound
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from factories import make_user
+from factories import make_inbox, make_user
+from mostrador.contacts.service import contact as contact_service
+from mostrador.conversations.service import conversation as conversation_service
+from mostrador.inboxes.schemas import InboxUpdate
+from mostrador.inboxes.service import inbox as inbox_service
 from mostrador.labels.schemas import LabelCreate
 from mostrador.labels.service import label as label_service
-from mostrador.models import Contact, Conversation, ConversationStatus, Message, Priority, Role
+from mostrador.models import Account, Contact, Conversation, ConversationStatus, Message, Priority, Role
 from mostrador.teams.schemas import TeamCreate
 from mostrador.teams.service import team as team_service
 
@@ -86,6 +90,9 @@ async def test_bad_action_values_are_toasts_not_500s(desk: Desk) -> None:
     headers = htmx(desk.token, "conversation-header")
     for path, data in [
         ("assign", {"assignee_id": "999999"}),
+        ("assign", {"assignee_id": "0"}),
+        ("assign", {"assignee_id": "nadie"}),  # garbage is refused, not read as "unassign"
+        ("team", {"team_id": "99999999999999999999"}),
         ("labels", {"labels": ["no-existe"]}),
         ("priority", {"priority": "altísima"}),
         ("status", {"status": "snoozed"}),
@@ -96,6 +103,45 @@ async def test_bad_action_values_are_toasts_not_500s(desk: Desk) -> None:
         assert "toast--error" in response.text, path
     _, lines = await state(desk)
     assert lines == []
+
+
+async def test_absurd_ids_and_unstorable_text_are_4xx_not_500s(desk: Desk) -> None:
+    await inbound(desk.w, "text", "Hola")
+    conversation, _ = await state(desk)
+    cid, big = conversation.id, "99999999999999999999"
+    for path in [
+        f"/conversations/{big}",
+        f"/conversations/{cid}/messages?before={big}",
+        f"/conversations/{cid}/messages?after=-1",
+        f"/conversations/{cid}/messages/{big}",
+        f"/inbox/row/{big}?view=all",
+        f"/media/{big}",
+        f"/settings/inboxes/{big}",
+    ]:
+        response = await desk.client.get(path)
+        assert response.status_code == 404, (path, response.status_code)
+    for path in [f"/conversations/{big}/assign", f"/settings/labels/{big}/delete", f"/settings/teams/{big}"]:
+        response = await desk.client.post(path, data={"name": "x"}, headers=htmx(desk.token))
+        assert response.status_code == 404, (path, response.status_code)
+    # filters with an impossible id are ignored, like any other unusable filter
+    assert (await desk.client.get("/?view=all&inbox=0&label=0&team=0")).status_code == 200
+    assert (await desk.client.get("/inbox/rows?view=all&inbox=0")).status_code == 200
+    # west of Greenwich, the last minute of 9999 is already year 10000 in UTC
+    async with desk.w.runtime.unit_of_work() as session:
+        await session.execute(update(Account).values(timezone="America/Mexico_City"))
+    late = await desk.client.post(
+        f"/conversations/{cid}/snooze", data={"until": "9999-12-31T23:59"}, headers=htmx(desk.token)
+    )
+    assert late.status_code == 200 and "toast--error" in late.text
+    # PostgreSQL stores no NUL character: the agent reads why instead of a crash (SQLite keeps it)
+    note = await desk.client.post(
+        f"/conversations/{cid}/messages", data={"mode": "note", "text": "nota\x00"}, headers=htmx(desk.token)
+    )
+    assert note.status_code in (200, 422), note.status_code
+    if note.status_code == 422:
+        assert "NUL" in note.text and "toast" in note.text
+    search = await desk.client.get("/", params={"view": "all", "q": "ho\x00la"})
+    assert search.status_code in (200, 422)
 
 
 async def test_contact_panel_edits_name_language_and_attributes(desk: Desk) -> None:
@@ -128,6 +174,36 @@ async def test_contact_panel_edits_name_language_and_attributes(desk: Desk) -> N
     assert contact.custom_attributes == {"pedido": "A-18"}
 
 
+async def test_contact_panel_clears_the_language(desk: Desk) -> None:
+    await inbound(desk.w, "text", "Hola")
+    conversation, _ = await state(desk)
+    cid = conversation.id
+    headers = htmx(desk.token, "contact-panel")
+    await desk.client.post(f"/conversations/{cid}/contact", data={"name": "Ana", "language": "en"}, headers=headers)
+    cleared = await desk.client.post(
+        f"/conversations/{cid}/contact", data={"name": "Ana", "language": ""}, headers=headers
+    )
+    assert cleared.status_code == 200
+    assert '<option value="" selected>' in cleared.text and '<option value="en" selected>' not in cleared.text
+    async with desk.w.runtime.unit_of_work() as session:
+        contact = (await session.execute(select(Contact))).scalar_one()
+    assert contact.language is None and contact.name == "Ana"
+
+
+async def test_contact_panel_bad_language_is_a_form_error(desk: Desk) -> None:
+    await inbound(desk.w, "text", "Hola")
+    conversation, _ = await state(desk)
+    response = await desk.client.post(
+        f"/conversations/{conversation.id}/contact",
+        data={"name": "Ana", "language": "klingon"},
+        headers=htmx(desk.token, "contact-panel"),
+    )
+    assert response.status_code == 422
+    assert 'role="alert"' in response.text
+    # the error marks the language field, not the name
+    assert 'class="field field--error">\n      <label class="field__label" for="contact-language' in response.text
+
+
 async def test_contact_panel_lists_past_conversations(desk: Desk) -> None:
     await inbound(desk.w, "text", "Primera vez")
     first, _ = await state(desk)
@@ -140,3 +216,36 @@ async def test_contact_panel_lists_past_conversations(desk: Desk) -> None:
     panel = html[html.find('class="contact__past"') :]
     assert f'href="/conversations/{ids[0]}"' in panel and f'href="/conversations/{ids[1]}"' in panel
     assert "Resuelta" in panel
+
+
+async def test_contact_panel_lists_conversations_from_every_inbox(desk: Desk) -> None:
+    await inbound(desk.w, "text", "Hola desde la tienda")
+    first, _ = await state(desk)
+    account = desk.w.world.account
+    other = await make_inbox(desk.w.runtime, account, phone_number_id="777000111", waba_id="777000222")
+    async with desk.w.runtime.unit_of_work() as session:
+        await inbox_service.update(session, account.id, other.id, InboxUpdate(name="Tienda Norte"))
+        inbox = await inbox_service.get(session, account.id, other.id)
+        contact = await contact_service.get(session, account.id, first.contact_id)
+        second = await conversation_service.route_inbound(session, inbox, contact)
+    assert second.id != first.id and second.inbox_id == other.id
+    for cid in (first.id, second.id):
+        html = (await desk.client.get(f"/conversations/{cid}")).text
+        panel = html[html.find('class="contact__past"') :]
+        assert f'href="/conversations/{first.id}"' in panel and f'href="/conversations/{second.id}"' in panel
+        assert "Tienda Norte" in panel and "WhatsApp tiendas" in panel
+
+
+async def test_going_online_from_the_switch_takes_a_waiting_conversation(desk: Desk) -> None:
+    await inbound(desk.w, "text", "Hola, ¿hay alguien?")  # nobody is online: it waits in the queue
+    conversation, lines = await state(desk)
+    assert conversation.assignee_id is None and lines == []
+    response = await desk.client.post("/me/availability", data={"availability": "online"}, headers=htmx(desk.token))
+    assert response.status_code == 200
+    await desk.w.settle()
+    conversation, lines = await state(desk)
+    admin = desk.w.world.admin
+    assert conversation.assignee_id == admin.id
+    assert lines == [f"Asignada automáticamente a {admin.name}"]
+    header = (await desk.client.get(f"/conversations/{conversation.id}/header")).text
+    assert admin.name in header

@@ -4,6 +4,7 @@ ends with `reconnect` after its lifetime, stops when the browser leaves; typing 
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 
 import httpx
@@ -171,3 +172,69 @@ async def test_new_message_event_reaches_an_open_stream(desk: Desk, runtime: Run
     await asyncio.wait_for(reader, 5)
     assert any('"direction":"inbound"' in data for data in seen)
     await stream.aclose()
+
+
+async def test_contact_edits_reach_the_panels_of_other_agents(desk: Desk, runtime: Runtime) -> None:
+    """Panel or API, every change to a contact is one small event (ids and a version, never the values); the
+    panel fragment the browser then fetches shows the change and carries the same version."""
+    await inbound(desk.w, "text", "Hola")
+    async with runtime.unit_of_work() as session:
+        cid, contact_id = (await session.execute(select(Conversation.id, Conversation.contact_id))).one()
+    ready = asyncio.Event()
+    stream = event_stream(runtime.pubsub, desk.w.world.account.id, is_disconnected=never, subscribed=ready)
+    await anext(stream)
+    seen: list[dict[str, object]] = []
+
+    async def read(count: int) -> None:
+        async for event in stream:
+            data = json.loads(str(event.data))
+            if data["type"] == "contact.updated":
+                seen.append(data)
+                if len(seen) == count:
+                    return
+
+    reader = asyncio.create_task(read(2))
+    await ready.wait()
+    saved = await desk.client.post(
+        f"/conversations/{cid}/contact",
+        data={
+            "name": "Ana M.",
+            "email": "ana@example.com",
+            "language": "pt",
+            "attr_key": "pedido",
+            "attr_value": "A-17",
+        },
+        headers=htmx(desk.token, "contact-panel"),
+    )
+    assert saved.status_code == 200
+    api = await desk.client.patch(
+        f"/api/v1/contacts/{contact_id}",
+        json={"name": "Ana Martínez", "custom_attributes": {"ciudad": "Sevilla"}},
+        headers=desk.w.world.auth,
+    )
+    assert api.status_code == 200
+    same = await desk.client.patch(
+        f"/api/v1/contacts/{contact_id}", json={"name": "Ana Martínez"}, headers=desk.w.world.auth
+    )
+    assert same.status_code == 200  # nothing changed: no event
+    await asyncio.wait_for(reader, 5)
+    await stream.aclose()
+    assert [set(event) for event in seen] == [{"type", "contact_id", "version"}] * 2
+    assert all(event["contact_id"] == contact_id for event in seen) and seen[0]["version"] != seen[1]["version"]
+    assert f'data-contact-version="{seen[0]["version"]}"' in saved.text  # the saver's own panel skips the refresh
+
+    panel = await desk.client.get(f"/conversations/{cid}/contact", headers=htmx(desk.token))
+    assert panel.status_code == 200 and panel.text.lstrip().startswith('<div class="contact" id="contact-details"')
+    assert f'data-contact-version="{seen[1]["version"]}"' in panel.text
+    assert 'value="Ana Martínez"' in panel.text and 'value="ana@example.com"' in panel.text
+    assert 'value="Sevilla"' in panel.text and 'value="A-17"' in panel.text
+    # the list row carries the contact's id, so the browser refreshes every row of this customer
+    row = (await desk.client.get(f"/inbox/row/{cid}?view=all")).text
+    assert f'data-contact-id="{contact_id}"' in row and "Ana Martínez" in row
+
+
+async def test_contact_updated_events_are_forwarded_to_browsers() -> None:
+    events = await collect(
+        MemoryPubSub(), 5, [(5, {"type": "contact.updated", "contact_id": 9, "version": "v1", "email": "a@b.c"})]
+    )
+    assert events[1].data == '{"type":"contact.updated","contact_id":9,"version":"v1"}'

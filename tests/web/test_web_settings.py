@@ -8,6 +8,7 @@ import pytest
 from webhelpers import PASSWORD, login, signed_in_csrf
 
 from factories import World
+from mostrador.inboxes.service import inbox as inbox_service
 from mostrador.labels.schemas import LabelCreate
 from mostrador.labels.service import label as label_service
 from mostrador.models import Availability, Role, User
@@ -320,6 +321,39 @@ class TestInboxes:
         )
         assert bad.status_code == 422
         assert "Este campo es obligatorio." in bad.text and "El formato no es válido." in bad.text
+
+    async def test_rename_and_switch_auto_assignment_off_and_on(
+        self, app: object, admin_client: httpx.AsyncClient, runtime: Runtime, world: World, agent: User
+    ) -> None:
+        url = f"/settings/inboxes/{world.inbox.id}"
+        page = await admin_client.get(url)
+        assert 'name="auto_assign" value="on" checked' in page.text  # on by default
+        token = await signed_in_csrf(admin_client, url)
+        # an unticked checkbox is not sent: switching it off is a form without the field
+        off = await admin_client.post(url, data={"name": "Tienda Norte", "csrf_token": token})
+        assert off.status_code == 303 and off.headers["location"] == url
+        async with runtime.unit_of_work() as session:
+            stored = await inbox_service.get(session, world.account.id, world.inbox.id)
+            assert stored.name == "Tienda Norte" and stored.auto_assign is False
+        page = await admin_client.get(url)
+        assert 'name="auto_assign" value="on">' in page.text and 'value="Tienda Norte"' in page.text
+        on = await admin_client.post(
+            url,
+            data={"name": "Tienda Norte", "auto_assign": "on"},
+            headers={"HX-Request": "true", "X-CSRF-Token": token},
+        )
+        assert on.status_code == 200 and "Cambios guardados." in on.text
+        async with runtime.unit_of_work() as session:
+            assert (await inbox_service.get(session, world.account.id, world.inbox.id)).auto_assign is True
+
+        empty = await admin_client.post(url, data={"name": " ", "csrf_token": token})
+        assert empty.status_code == 422 and "Este campo es obligatorio." in empty.text
+        async with as_user(app, agent.email) as client:
+            agent_token = await signed_in_csrf(client)
+            refused = await client.post(url, data={"name": "Mía", "csrf_token": agent_token})
+            assert refused.status_code == 403
+        async with runtime.unit_of_work() as session:
+            assert (await inbox_service.get(session, world.account.id, world.inbox.id)).name == "Tienda Norte"
 
 
 class TestAvailability:

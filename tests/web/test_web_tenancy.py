@@ -9,6 +9,7 @@ from webhelpers import signed_in_csrf
 from factories import World, make_user, make_world
 from mostrador.canned_responses.schemas import CannedResponseCreate
 from mostrador.canned_responses.service import canned_response as canned_service
+from mostrador.inboxes.service import inbox as inbox_service
 from mostrador.labels.schemas import LabelCreate
 from mostrador.labels.service import label as label_service
 from mostrador.models import Role, User
@@ -91,6 +92,7 @@ class TestTenantIsolation:
             (f"/settings/labels/{other.label_id}/delete", {}),
             (f"/settings/canned-responses/{other.canned_id}", {"content": "hacked"}),
             (f"/settings/canned-responses/{other.canned_id}/delete", {}),
+            (f"/settings/inboxes/{other.world.inbox.id}", {"name": "hacked"}),
         ]
         for url, data in attempts:
             response = await admin_client.post(url, data={**data, "csrf_token": token})
@@ -115,4 +117,6 @@ class TestTenantIsolation:
             assert [u.id for u in await team_service.members(session, b_id, other.team_id)] == [other.agent.id]
             assert (await label_service.get(session, b_id, other.label_id)).name == "EtiquetaSecretaB"
             assert (await canned_service.get(session, b_id, other.canned_id)).content == "Contenido secreto B"
+            b_inbox = await inbox_service.get(session, b_id, other.world.inbox.id)
+            assert b_inbox.name == other.world.inbox.name and b_inbox.auto_assign is True
             assert await team_service.members(session, world.account.id, mine[0].id) == []

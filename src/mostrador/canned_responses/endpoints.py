@@ -7,6 +7,7 @@ from mostrador.auth.dependencies import ApiUser, SessionDep
 from mostrador.canned_responses.schemas import CannedResponseCreate, CannedResponseRead, CannedResponseUpdate
 from mostrador.canned_responses.service import canned_response as canned_service
 from mostrador.exceptions import Forbidden
+from mostrador.kit.ids import Id
 from mostrador.models import CannedResponse, User
 from mostrador.users.service import can_administer
 
@@ -36,13 +37,13 @@ async def create_canned_response(data: CannedResponseCreate, user: ApiUser, sess
 
 @router.patch("/{response_id}", response_model=CannedResponseRead)
 async def update_canned_response(
-    response_id: int, data: CannedResponseUpdate, user: ApiUser, session: SessionDep
+    response_id: Id, data: CannedResponseUpdate, user: ApiUser, session: SessionDep
 ) -> CannedResponse:
     _admin(user)
     return await canned_service.update(session, user.account_id, response_id, data)
 
 
 @router.delete("/{response_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_canned_response(response_id: int, user: ApiUser, session: SessionDep) -> None:
+async def delete_canned_response(response_id: Id, user: ApiUser, session: SessionDep) -> None:
     _admin(user)
     await canned_service.delete(session, user.account_id, response_id)

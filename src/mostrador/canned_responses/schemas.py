@@ -13,11 +13,21 @@ Content = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, 
 
 
 class CannedResponseCreate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"short_code": "horario", "content": "Abrimos de lunes a sábado de 10:00 a 20:00."}]
+        }
+    )
+
     short_code: ShortCode
     content: Content
 
 
 class CannedResponseUpdate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"content": "Abrimos de lunes a domingo de 10:00 a 21:00."}]}
+    )
+
     short_code: ShortCode | None = None
     content: Content | None = None
 

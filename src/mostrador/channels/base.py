@@ -7,7 +7,7 @@ provider's wire format into these types; domain code only ever sees these types 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from datetime import datetime, timedelta
@@ -96,16 +96,34 @@ class MediaKind(StrEnum):
 
 @dataclass(frozen=True)
 class MediaRule:
-    """Allowed mime types (compared without parameters such as ``; codecs=opus``) and size cap."""
+    """Allowed mime types (compared without parameters such as ``; codecs=opus``) and size cap.
+
+    ``still_max_bytes``: a smaller cap for files that are not animated (WhatsApp stickers: 100 KB static, 500 KB
+    animated). ``codecs``: (mime type, codec) pairs; a mime type listed there is only accepted with one of its
+    codecs (WhatsApp plays ``audio/ogg`` only with Opus).
+    """
 
     mime_types: frozenset[str]
     max_bytes: int
+    still_max_bytes: int | None = None
+    codecs: frozenset[tuple[str, str]] = frozenset()
 
     def allows(self, mime_type: str, size: int | None = None) -> bool:
         base = mime_type.split(";", 1)[0].strip().lower()
         if base not in self.mime_types:
             return False
         return size is None or 0 <= size <= self.max_bytes
+
+    def limit(self, *, animated: bool = True) -> int:
+        """The size cap for one file; ``animated=False`` applies ``still_max_bytes`` when there is one."""
+        if not animated and self.still_max_bytes is not None:
+            return min(self.still_max_bytes, self.max_bytes)
+        return self.max_bytes
+
+    def codecs_for(self, mime_type: str) -> frozenset[str]:
+        """The codecs required for ``mime_type`` (empty: any)."""
+        base = mime_type.split(";", 1)[0].strip().lower()
+        return frozenset(codec for mime, codec in self.codecs if mime == base)
 
 
 @dataclass(frozen=True)
@@ -117,6 +135,11 @@ class ChannelCapabilities:
     max_text_length: int
     supports_read_receipts: bool
     supports_typing: bool
+    # Which outbound media kinds may carry a caption, and how long it may be.
+    caption_kinds: frozenset[MediaKind] = frozenset()
+    max_caption_length: int = 0
+    # Which media kinds a template header may be (the template itself says which one it needs).
+    template_header_kinds: frozenset[MediaKind] = frozenset()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "media_types", MappingProxyType(dict(self.media_types)))
@@ -126,6 +149,13 @@ class ChannelCapabilities:
             return self.media_types.get(MediaKind(kind))
         except ValueError:
             return None
+
+    def media_kind_for(self, mime_type: str, kinds: Collection[MediaKind] | None = None) -> MediaKind | None:
+        """The first media kind (of ``kinds``, default all) whose rule accepts ``mime_type``, whatever its size."""
+        for kind, rule in self.media_types.items():
+            if (kinds is None or kind in kinds) and rule.allows(mime_type):
+                return kind
+        return None
 
 
 # --------------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from mostrador.api_errors import ERROR_RESPONSES
 from mostrador.auth.dependencies import ApiUser, SessionDep
 from mostrador.contacts.schemas import ContactCreate, ContactRead, ContactUpdate
 from mostrador.contacts.service import contact as contact_service
+from mostrador.kit.ids import Id
 from mostrador.models import Contact
 
 router = APIRouter(prefix="/contacts", tags=["contacts"], responses=ERROR_RESPONSES)
@@ -30,11 +31,11 @@ async def create_contact(data: ContactCreate, user: ApiUser, session: SessionDep
 
 
 @router.get("/{contact_id}", response_model=ContactRead)
-async def get_contact(contact_id: int, user: ApiUser, session: SessionDep) -> Contact:
+async def get_contact(contact_id: Id, user: ApiUser, session: SessionDep) -> Contact:
     return await contact_service.get(session, user.account_id, contact_id)
 
 
 @router.patch("/{contact_id}", response_model=ContactRead)
-async def update_contact(contact_id: int, data: ContactUpdate, user: ApiUser, session: SessionDep) -> Contact:
+async def update_contact(contact_id: Id, data: ContactUpdate, user: ApiUser, session: SessionDep) -> Contact:
     contact = await contact_service.get(session, user.account_id, contact_id)
     return await contact_service.update(session, contact, data)

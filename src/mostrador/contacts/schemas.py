@@ -22,12 +22,25 @@ class ContactRead(BaseModel):
 
 
 class ContactCreate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"phone": "+34 612 345 678", "name": "Marta Ruiz", "language": "es"}]}
+    )
+
     phone: str = Field(min_length=3, max_length=40, examples=["+34 612 345 678"])
     name: str = Field(default="", max_length=200)
     language: str | None = Field(default=None, pattern=r"^(es|en|pt)$")
 
 
 class ContactUpdate(BaseModel):
+    """Only the fields present change. ``"language": null`` clears the language (back to "not set"), and so do
+    ``null`` for ``name`` and ``email``; an attribute set to ``null`` is removed."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"language": None}, {"name": "Marta Ruiz", "custom_attributes": {"pedido": "A-17"}}]
+        }
+    )
+
     name: str | None = Field(default=None, max_length=200)
     email: str | None = Field(default=None, max_length=320)
     language: str | None = Field(default=None, pattern=r"^(es|en|pt)$")

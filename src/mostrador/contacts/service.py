@@ -10,6 +10,7 @@ from mostrador.contacts.schemas import ContactCreate, ContactUpdate
 from mostrador.exceptions import NotFound, Unprocessable
 from mostrador.kit.phone import InvalidPhoneNumber, to_e164, wa_id_to_e164
 from mostrador.models import Contact, ContactIdentity, Inbox
+from mostrador.realtime import RealtimeEvent, publish
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,11 @@ class ChannelIdentity:
     @property
     def source_ids(self) -> list[str]:
         return [value for value in (self.wa_id, self.bsuid) if value]
+
+
+def contact_version(contact: Contact) -> str:
+    """Changes whenever the contact is saved with a change (its ``updated_at``, to the microsecond)."""
+    return contact.updated_at.isoformat()
 
 
 class ContactService:
@@ -42,7 +48,18 @@ class ContactService:
         return contact
 
     async def find_by_phone(self, session: AsyncSession, account_id: int, raw_phone: str) -> list[Contact]:
-        return await ContactRepository.from_session(session).find_by_phone(account_id, self.normalize_phone(raw_phone))
+        repository = ContactRepository.from_session(session)
+        try:
+            phone = self.normalize_phone(raw_phone)
+        except Unprocessable:
+            # Contacts that wrote from an id that is not valid E.164 (legacy Mexican 521…) keep it as "+digits"
+            # (wa_id_to_e164): the number the API shows must find them; anything else stays a 422.
+            legacy = wa_id_to_e164(raw_phone)
+            found = await repository.find_by_phone(account_id, legacy) if legacy else []
+            if found:
+                return found
+            raise
+        return await repository.find_by_phone(account_id, phone)
 
     async def create(self, session: AsyncSession, account_id: int, data: ContactCreate) -> Contact:
         phone = self.normalize_phone(data.phone)
@@ -56,11 +73,14 @@ class ContactService:
         return await repository.add(contact)
 
     async def update(self, session: AsyncSession, contact: Contact, data: ContactUpdate) -> Contact:
-        if data.name is not None:
-            contact.name = data.name
-        if data.email is not None:
+        """Only the fields present change; ``null`` (or an empty string) clears name, e-mail and language."""
+        fields = data.model_fields_set
+        before = self._editable(contact)
+        if "name" in fields:
+            contact.name = data.name or ""
+        if "email" in fields:
             contact.email = data.email or None
-        if data.language is not None:
+        if "language" in fields:
             contact.language = data.language
         if data.custom_attributes is not None:
             merged = dict(contact.custom_attributes)
@@ -71,7 +91,24 @@ class ContactService:
                     merged[key] = value
             contact.custom_attributes = merged
         await session.flush()
+        if self._editable(contact) != before:
+            self._changed(session, contact)
         return contact
+
+    def _editable(self, contact: Contact) -> tuple[object, ...]:
+        return (contact.name, contact.email, contact.language, dict(contact.custom_attributes))
+
+    def _changed(self, session: AsyncSession, contact: Contact) -> None:
+        """Agents with one of this contact's conversations open refresh its panel. ``version`` lets a screen
+        that already shows this state (the agent who saved it) skip the refresh."""
+        publish(
+            session,
+            RealtimeEvent(
+                contact.account_id,
+                "contact.updated",
+                {"contact_id": contact.id, "version": contact_version(contact)},
+            ),
+        )
 
     async def resolve_identity(self, session: AsyncSession, inbox: Inbox, identity: ChannelIdentity) -> Contact:
         """The contact behind a channel identity, created on first contact; safe under concurrent calls."""

@@ -17,6 +17,7 @@ from mostrador.conversations.schemas import (
 from mostrador.conversations.service import conversation as conversation_service
 from mostrador.exceptions import NotFound
 from mostrador.inboxes.service import inbox as inbox_service
+from mostrador.kit.ids import MAX_ID, Id
 from mostrador.messages.repository import MessageRepository
 from mostrador.messages.schemas import MessageIn, MessageRead, NoteIn, TemplateMessageIn, TextMessageIn
 from mostrador.messages.service import Sender
@@ -31,12 +32,12 @@ async def list_conversations(
     user: ApiUser,
     session: SessionDep,
     status: ConversationStatus | None = None,
-    inbox_id: int | None = None,
+    inbox_id: Id | None = None,
     view: View = View.all,
-    assignee_id: int | None = None,
-    team_id: int | None = None,
-    label_id: int | None = None,
-    contact_id: int | None = None,
+    assignee_id: Id | None = None,
+    team_id: Id | None = None,
+    label_id: Id | None = None,
+    contact_id: Id | None = None,
     q: Annotated[str | None, Query(max_length=200, description="Full-text search in message text")] = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
@@ -56,13 +57,13 @@ async def list_conversations(
 
 
 @router.get("/{conversation_id}", response_model=ConversationRead)
-async def get_conversation(conversation_id: int, user: ApiUser, session: SessionDep) -> ConversationRead:
+async def get_conversation(conversation_id: Id, user: ApiUser, session: SessionDep) -> ConversationRead:
     found = await conversation_service.get(session, user.account_id, conversation_id)
     return await conversation_service.read_one(session, found)
 
 
 @router.post("/{conversation_id}/read", response_model=ConversationRead)
-async def read_conversation(conversation_id: int, user: ApiUser, session: SessionDep) -> ConversationRead:
+async def read_conversation(conversation_id: Id, user: ApiUser, session: SessionDep) -> ConversationRead:
     """Mark the conversation read: clears the unread count and sends the customer a read receipt."""
     found = await conversation_service.get(session, user.account_id, conversation_id)
     await conversation_service.mark_read(session, found)
@@ -71,7 +72,7 @@ async def read_conversation(conversation_id: int, user: ApiUser, session: Sessio
 
 @router.patch("/{conversation_id}", response_model=ConversationRead)
 async def update_conversation(
-    conversation_id: int, data: ConversationUpdate, user: ApiUser, session: SessionDep
+    conversation_id: Id, data: ConversationUpdate, user: ApiUser, session: SessionDep
 ) -> ConversationRead:
     """Change status (open, pending, snoozed + snoozed_until, resolved), assignee, team, priority or labels."""
     found = await conversation_service.get(session, user.account_id, conversation_id)
@@ -81,10 +82,10 @@ async def update_conversation(
 
 @router.get("/{conversation_id}/messages", response_model=list[MessageRead])
 async def list_messages(
-    conversation_id: int,
+    conversation_id: Id,
     user: ApiUser,
     session: SessionDep,
-    before: Annotated[int | None, Query(description="Only messages with an id below this one")] = None,
+    before: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only messages with an id below this one")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[Message]:
     """The newest ``limit`` messages (older than ``before``), oldest first."""
@@ -100,7 +101,7 @@ async def list_messages(
     status_code=201,
     responses={409: {"description": "Outside the 24 h window (send a template) or no consent"}},
 )
-async def send_message(conversation_id: int, data: MessageIn, user: ApiUser, session: SessionDep) -> Message:
+async def send_message(conversation_id: Id, data: MessageIn, user: ApiUser, session: SessionDep) -> Message:
     """Send text or a template to the customer, or add a private note (never sent)."""
     found = await conversation_service.get(session, user.account_id, conversation_id)
     if isinstance(data, NoteIn):
@@ -124,7 +125,7 @@ async def send_message(conversation_id: int, data: MessageIn, user: ApiUser, ses
 
 
 @router.post("/{conversation_id}/messages/{message_id}/resend", response_model=MessageRead)
-async def resend_message(conversation_id: int, message_id: int, user: ApiUser, session: SessionDep) -> Message:
+async def resend_message(conversation_id: Id, message_id: Id, user: ApiUser, session: SessionDep) -> Message:
     """Send a failed message again."""
     found = await conversation_service.get(session, user.account_id, conversation_id)
     failed = await MessageRepository.from_session(session).get(user.account_id, message_id)

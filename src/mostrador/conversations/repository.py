@@ -10,7 +10,11 @@ from mostrador.conversations.schemas import ConversationFilters, View
 from mostrador.kit.repository import RepositoryBase
 from mostrador.kit.tenancy import scoped
 from mostrador.messages.search import matching_conversation_ids
-from mostrador.models import Conversation, ConversationLabel, ConversationStatus, Label
+from mostrador.models import Conversation, ConversationLabel, ConversationStatus, Inbox, Label
+
+# What counts against an agent's capacity: conversations still in their hands. Snoozed ones wait for a date
+# and resolved ones are done, so neither takes a place.
+LOAD_STATUSES = (ConversationStatus.open, ConversationStatus.pending)
 
 
 class ConversationRepository(RepositoryBase[Conversation]):
@@ -118,7 +122,59 @@ class ConversationRepository(RepositoryBase[Conversation]):
     async def open_count_by_assignee(self, account_id: int, user_ids: Sequence[int]) -> dict[int, int]:
         statement = (
             scoped(select(Conversation.assignee_id, func.count()), Conversation, account_id)
-            .where(Conversation.assignee_id.in_(list(user_ids)), Conversation.status != ConversationStatus.resolved)
+            .where(Conversation.assignee_id.in_(list(user_ids)), Conversation.status.in_(LOAD_STATUSES))
             .group_by(Conversation.assignee_id)
         )
         return {int(uid): int(n) for uid, n in (await self.session.execute(statement)).all() if uid is not None}
+
+    async def waiting_for_update(self, account_id: int, inbox_id: int, *, limit: int) -> list[Conversation]:
+        """The inbox's queue (open, nobody assigned), oldest first, row-locked for assignment.
+
+        SKIP LOCKED: a conversation another transaction is writing (a customer's message, an agent's own
+        assignment) is left for the next drain rather than waited for while we hold the inbox lock. NO KEY
+        UPDATE, like the inbox lock, so inserting messages that reference these rows is not blocked.
+        """
+        statement = (
+            scoped(select(Conversation), Conversation, account_id)
+            .where(
+                Conversation.inbox_id == inbox_id,
+                Conversation.status == ConversationStatus.open,
+                Conversation.assignee_id.is_(None),
+            )
+            .order_by(Conversation.created_at, Conversation.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True, key_share=True)
+        )
+        return list((await self.session.execute(statement)).scalars())
+
+    async def inboxes_with_waiting(self, account_id: int) -> list[int]:
+        """Inboxes of the account that assign automatically and have conversations waiting for an agent."""
+        statement = (
+            scoped(select(Conversation.inbox_id), Conversation, account_id)
+            .join(Inbox, Inbox.id == Conversation.inbox_id)
+            .where(
+                Inbox.auto_assign.is_(True),
+                Conversation.status == ConversationStatus.open,
+                Conversation.assignee_id.is_(None),
+            )
+            .distinct()
+            .order_by(Conversation.inbox_id)
+        )
+        return [int(inbox_id) for inbox_id in (await self.session.execute(statement)).scalars()]
+
+    async def accounts_with_waiting(self, created_before: datetime) -> list[int]:
+        """Every account with a conversation waiting since before ``created_before`` (the sweeper's question)."""
+        statement = (
+            select(Conversation.account_id)
+            .join(Inbox, Inbox.id == Conversation.inbox_id)
+            .where(
+                Inbox.auto_assign.is_(True),
+                Conversation.status == ConversationStatus.open,
+                Conversation.assignee_id.is_(None),
+                Conversation.created_at < created_before,
+            )
+            .distinct()
+            .order_by(Conversation.account_id)
+            .limit(500)
+        )
+        return [int(account_id) for account_id in (await self.session.execute(statement)).scalars()]

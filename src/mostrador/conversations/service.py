@@ -8,7 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mostrador.accounts.service import account as account_service
 from mostrador.conversations.activity import activity_text
-from mostrador.conversations.repository import ConversationRepository
+from mostrador.conversations.queue import offer_capacity
+from mostrador.conversations.repository import LOAD_STATUSES, ConversationRepository
 from mostrador.conversations.schemas import (
     ContactSummary,
     ConversationFilters,
@@ -43,6 +44,29 @@ from mostrador.realtime import RealtimeEvent, publish
 from mostrador.worker import enqueue
 
 PREVIEW_LENGTH = 200
+
+
+class _AgentPool:
+    """Online agents of an account around one locked inbox row: who gets the next conversation, round robin."""
+
+    def __init__(self, inbox: Inbox, agents: list[User], load: dict[int, int]) -> None:
+        self.inbox = inbox
+        self.agents = agents
+        self.load = load
+
+    def room(self) -> int:
+        return sum(max(0, agent.max_open_conversations - self.load.get(agent.id, 0)) for agent in self.agents)
+
+    def take(self) -> User | None:
+        """The next agent after the inbox's last one with a free place (counted as taken), or None."""
+        last = self.inbox.last_assigned_user_id or 0
+        ordered = [a for a in self.agents if a.id > last] + [a for a in self.agents if a.id <= last]
+        for agent in ordered:
+            if self.load.get(agent.id, 0) < agent.max_open_conversations:
+                self.load[agent.id] = self.load.get(agent.id, 0) + 1
+                self.inbox.last_assigned_user_id = agent.id
+                return agent
+        return None
 
 
 class ConversationService:
@@ -143,34 +167,85 @@ class ConversationService:
 
     async def _auto_assign(self, session: AsyncSession, inbox: Inbox, conversation: Conversation) -> None:
         """Round robin among online agents under their capacity; the queue (unassigned) when all are full."""
+        pool = await self._pool(session, inbox.id)
+        agent = pool.take() if pool is not None else None
+        if agent is not None:
+            conversation.assignee_id = agent.id
+            await session.flush()
+            await self._activity(session, conversation, "auto_assigned", None, target=agent.name)
+
+    async def _pool(self, session: AsyncSession, inbox_id: int) -> _AgentPool | None:
+        """The inbox row locked for assignment, with its online agents and their load; None if nobody is online."""
         # FOR NO KEY UPDATE: compatible with the KEY SHARE locks that inserting rows referencing this inbox takes
         # (contact identities, conversations); a plain FOR UPDATE deadlocks two first-time customers on PostgreSQL.
         locked = (
-            await session.execute(select(Inbox).where(Inbox.id == inbox.id).with_for_update(key_share=True))
-        ).scalar_one()
+            await session.execute(select(Inbox).where(Inbox.id == inbox_id).with_for_update(key_share=True))
+        ).scalar_one_or_none()
+        if locked is None:
+            return None
         agents = list(
             (
                 await session.execute(
-                    scoped(select(User), User, inbox.account_id)
+                    scoped(select(User), User, locked.account_id)
                     .where(User.is_active.is_(True), User.availability == Availability.online)
                     .order_by(User.id)
                 )
             ).scalars()
         )
         if not agents:
-            return
+            return None
         load = await ConversationRepository.from_session(session).open_count_by_assignee(
-            inbox.account_id, [agent.id for agent in agents]
+            locked.account_id, [agent.id for agent in agents]
         )
-        last = locked.last_assigned_user_id or 0
-        ordered = [a for a in agents if a.id > last] + [a for a in agents if a.id <= last]
-        for agent in ordered:
-            if load.get(agent.id, 0) < agent.max_open_conversations:
-                conversation.assignee_id = agent.id
-                locked.last_assigned_user_id = agent.id
-                await session.flush()
-                await self._activity(session, conversation, "auto_assigned", None, target=agent.name)
-                return
+        return _AgentPool(locked, agents, load)
+
+    # -- the queue: waiting conversations get an agent when capacity appears ----------------------------------
+
+    async def inboxes_with_waiting(self, session: AsyncSession, account_id: int) -> list[int]:
+        return await ConversationRepository.from_session(session).inboxes_with_waiting(account_id)
+
+    async def assign_waiting(self, session: AsyncSession, inbox_id: int) -> int:
+        """Give waiting conversations of one inbox (oldest first) to online agents with room; how many got one.
+
+        Holds the same inbox row lock as the assignment of a new conversation, so the two never hand out the
+        same place twice; idempotent, so ringing twice is harmless.
+        """
+        pool = await self._pool(session, inbox_id)
+        if pool is None or not pool.inbox.auto_assign or pool.room() <= 0:
+            return 0
+        repository = ConversationRepository.from_session(session)
+        waiting = await repository.waiting_for_update(pool.inbox.account_id, pool.inbox.id, limit=pool.room())
+        assigned = 0
+        for conversation in waiting:
+            agent = pool.take()
+            if agent is None:
+                break
+            conversation.assignee_id = agent.id
+            await session.flush()
+            await self._activity(session, conversation, "auto_assigned", None, target=agent.name)
+            self._changed(session, conversation, "assigned")
+            assigned += 1
+        return assigned
+
+    async def sweep_waiting(self, session: AsyncSession, stale_before: datetime) -> int:
+        """Re-ring accounts whose queue waits while an online agent has room (a doorbell was lost)."""
+        repository = ConversationRepository.from_session(session)
+        rung = 0
+        for account_id in await repository.accounts_with_waiting(stale_before):
+            agents = list(
+                (
+                    await session.execute(
+                        scoped(select(User), User, account_id).where(
+                            User.is_active.is_(True), User.availability == Availability.online
+                        )
+                    )
+                ).scalars()
+            )
+            load = await repository.open_count_by_assignee(account_id, [agent.id for agent in agents])
+            if any(load.get(agent.id, 0) < agent.max_open_conversations for agent in agents):
+                offer_capacity(session, account_id)
+                rung += 1
+        return rung
 
     def note_customer_message(
         self, conversation: Conversation, *, at: datetime, preview: str, reply_window: timedelta | None
@@ -212,15 +287,20 @@ class ConversationService:
             await self._activity(session, conversation, "priority", actor, target=data.priority.value)
         if "labels" in fields and data.labels is not None:
             await self.set_labels(session, actor, conversation, data.labels)
-        if "status" in fields and data.status is not None and data.status != conversation.status:
+        resnooze = data.status is ConversationStatus.snoozed and data.snoozed_until != conversation.snoozed_until
+        if "status" in fields and data.status is not None and (data.status != conversation.status or resnooze):
             await self.set_status(session, actor, conversation, data.status, snoozed_until=data.snoozed_until)
         await session.flush()
         self._changed(session, conversation, "updated")
         return conversation
 
     async def assign(self, session: AsyncSession, actor: User, conversation: Conversation, user_id: int | None) -> None:
+        if conversation.assignee_id is not None and conversation.status in LOAD_STATUSES:
+            offer_capacity(session, conversation.account_id)  # the previous assignee has a place free
         if user_id is None:
             conversation.assignee_id = None
+            if conversation.status is ConversationStatus.open:
+                offer_capacity(session, conversation.account_id)  # back in the queue
             await self._activity(session, conversation, "unassigned", actor)
             return
         assignee = (
@@ -282,7 +362,12 @@ class ConversationService:
                     f"this customer already has an open conversation (#{other.display_id}) in this inbox",
                     code="already_open",
                 )
+        frees_a_place = conversation.status in LOAD_STATUSES and status not in LOAD_STATUSES
         conversation.status = status
+        if conversation.assignee_id is not None and frees_a_place:
+            offer_capacity(session, conversation.account_id)
+        elif conversation.assignee_id is None and status is ConversationStatus.open:
+            offer_capacity(session, conversation.account_id)  # reopened into the queue
         target = snoozed_until.isoformat(timespec="minutes") if snoozed_until else ""
         await self._activity(session, conversation, f"status.{status.value}", actor, target=target)
 

@@ -105,6 +105,81 @@ TEMPLATES: list[dict[str, Any]] = [
             },
         ],
     },
+    # A photo header: the agent uploads the picture (or pastes a link) in the template picker.
+    {
+        "name": "nueva_coleccion",
+        "language": "es",
+        "category": "MARKETING",
+        "components": [
+            {"type": "HEADER", "format": "IMAGE", "example": {"header_handle": ["4::aW1hZ2UvanBlZw==:ARbDemoHandle"]}},
+            {
+                "type": "BODY",
+                "text": "¡Hola {{1}}! Ya llegó la colección de {{2}} a la tienda. "
+                "Te guardamos tu talla hasta el sábado.",
+                "example": {"body_text": [["Marta", "lino"]]},
+            },
+            {"type": "FOOTER", "text": "Casa Olivo"},
+            {
+                "type": "BUTTONS",
+                "buttons": [
+                    {"type": "QUICK_REPLY", "text": "Quiero verla"},
+                    {"type": "QUICK_REPLY", "text": "No me interesa"},
+                ],
+            },
+        ],
+    },
+    # A dynamic URL button: the agent types the end of the link (the order number).
+    {
+        "name": "pedido_enviado",
+        "language": "es",
+        "category": "UTILITY",
+        "components": [
+            {
+                "type": "HEADER",
+                "format": "TEXT",
+                "text": "Pedido {{1}} en camino",
+                "example": {"header_text": ["CO-10482"]},
+            },
+            {
+                "type": "BODY",
+                "text": "Hola {{1}}, tu pedido ya salió del almacén y llegará en 24-48 h. "
+                "Puedes seguirlo desde el enlace.",
+                "example": {"body_text": [["Lucas"]]},
+            },
+            {
+                "type": "BUTTONS",
+                "buttons": [
+                    {
+                        "type": "URL",
+                        "text": "Seguir mi pedido",
+                        "url": "https://casaolivo.example/envios/{{1}}",
+                        "example": ["https://casaolivo.example/envios/CO-10482"],
+                    }
+                ],
+            },
+        ],
+    },
+    # Named variables and a coupon to copy.
+    {
+        "name": "cupon_bienvenida",
+        "language": "es",
+        "category": "MARKETING",
+        "parameter_format": "NAMED",
+        "components": [
+            {
+                "type": "BODY",
+                "text": "¡Gracias por tu primera compra, {{nombre}}! Usa este código en la tienda online "
+                "antes del {{fecha}} y llévate un 10 % de descuento.",
+                "example": {
+                    "body_text_named_params": [
+                        {"param_name": "nombre", "example": "Ana"},
+                        {"param_name": "fecha", "example": "31 de marzo"},
+                    ]
+                },
+            },
+            {"type": "BUTTONS", "buttons": [{"type": "COPY_CODE", "example": "OLIVO10"}]},
+        ],
+    },
 ]
 
 # Customers who wrote before today: (wa_id, name, language, history [(minutes ago, direction, text)], status,

@@ -132,6 +132,7 @@ async def seed_demo_data(session: AsyncSession, settings: Settings) -> str:
                 language=template["language"],
                 category=template["category"],
                 status="APPROVED",
+                parameter_format=template.get("parameter_format", "POSITIONAL"),
                 components=template["components"],
             )
         )

@@ -58,8 +58,45 @@ def render_outbound(inbox: Inbox, body: OutboundBody) -> dict[str, Any]:
     return {"type": kind, "payload": payload}
 
 
+# Stands in for the provider's media id in a stored payload until delivery has uploaded the message's file
+# (a media message, or a template whose header file the agent uploaded). Rendering with it validates the payload
+# when the message is queued; delivery swaps in the real id.
+PENDING_MEDIA_ID = "mostrador:pending-upload"
+
+
+def _replace_pending(value: Any, media_id: str) -> Any:
+    if isinstance(value, dict):
+        return {
+            k: media_id if k == "id" and v == PENDING_MEDIA_ID else _replace_pending(v, media_id)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_replace_pending(item, media_id) for item in value]
+    return value
+
+
+def _has_pending(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any((k == "id" and v == PENDING_MEDIA_ID) or _has_pending(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_pending(item) for item in value)
+    return False
+
+
+def awaits_upload(content: dict[str, Any]) -> bool:
+    """Whether the stored payload still needs the id of an uploaded file."""
+    return _has_pending(content.get("provider_payload"))
+
+
+def with_media_id(content: dict[str, Any], media_id: str) -> dict[str, Any]:
+    """The message content with the uploaded file's provider id in its payload."""
+    return {**content, "provider_payload": _replace_pending(content.get("provider_payload"), media_id)}
+
+
 def stored_outbound(content: dict[str, Any]) -> RawBody:
     provider = content.get("provider_payload")
     if not isinstance(provider, dict) or "type" not in provider:
         raise ValueError("message has no provider payload to send")
+    if _has_pending(provider):
+        raise ValueError("message file has not been uploaded yet")
     return RawBody(type=str(provider["type"]), payload=provider.get("payload"))

@@ -15,6 +15,13 @@ class WhatsAppInboxCreate(BaseModel):
     api_version: str | None = Field(default=None, pattern=r"^v\d+\.\d+$")
 
 
+class InboxUpdate(BaseModel):
+    """Settings of a connected inbox; fields left out keep their value."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    auto_assign: bool | None = None
+
+
 class InboxRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

@@ -5,9 +5,10 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mostrador.conversations.queue import offer_capacity
 from mostrador.exceptions import Conflict, NotFound
 from mostrador.inboxes.repository import InboxRepository
-from mostrador.inboxes.schemas import WhatsAppInboxCreate
+from mostrador.inboxes.schemas import InboxUpdate, WhatsAppInboxCreate
 from mostrador.kit.crypto import decrypt_json, encrypt_json
 from mostrador.models import Account, ChannelKind, Inbox
 
@@ -55,6 +56,17 @@ class InboxService:
         inbox = await InboxRepository.from_session(session).get(account_id, inbox_id)
         if inbox is None:
             raise NotFound(f"inbox {inbox_id} not found", code="inbox_not_found")
+        return inbox
+
+    async def update(self, session: AsyncSession, account_id: int, inbox_id: int, data: InboxUpdate) -> Inbox:
+        inbox = await self.get(session, account_id, inbox_id)
+        if data.name is not None:
+            inbox.name = data.name
+        if data.auto_assign is not None:
+            if data.auto_assign and not inbox.auto_assign:
+                offer_capacity(session, inbox.account_id)  # what waited while it was off
+            inbox.auto_assign = data.auto_assign
+        await session.flush()
         return inbox
 
     async def list_for_account(self, session: AsyncSession, account_id: int) -> list[Inbox]:

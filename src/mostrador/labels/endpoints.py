@@ -5,6 +5,7 @@ from fastapi import APIRouter, status
 from mostrador.api_errors import ERROR_RESPONSES
 from mostrador.auth.dependencies import ApiUser, SessionDep
 from mostrador.exceptions import Forbidden
+from mostrador.kit.ids import Id
 from mostrador.labels.schemas import LabelCreate, LabelRead, LabelUpdate
 from mostrador.labels.service import label as label_service
 from mostrador.models import Label, User
@@ -30,12 +31,12 @@ async def create_label(data: LabelCreate, user: ApiUser, session: SessionDep) ->
 
 
 @router.patch("/{label_id}", response_model=LabelRead)
-async def update_label(label_id: int, data: LabelUpdate, user: ApiUser, session: SessionDep) -> Label:
+async def update_label(label_id: Id, data: LabelUpdate, user: ApiUser, session: SessionDep) -> Label:
     _admin(user)
     return await label_service.update(session, user.account_id, label_id, data)
 
 
 @router.delete("/{label_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_label(label_id: int, user: ApiUser, session: SessionDep) -> None:
+async def delete_label(label_id: Id, user: ApiUser, session: SessionDep) -> None:
     _admin(user)
     await label_service.delete(session, user.account_id, label_id)

@@ -12,6 +12,10 @@ DEFAULT_COLOR = "#6b7280"
 
 
 class LabelCreate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"name": "vip", "color": "#d97706", "description": "Clientes frecuentes"}]}
+    )
+
     name: LabelName
     color: Color = DEFAULT_COLOR
     description: Description = ""
@@ -19,6 +23,8 @@ class LabelCreate(BaseModel):
 
 class LabelUpdate(BaseModel):
     """Fields left out (None) keep their value."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"color": "#16a34a"}]})
 
     name: LabelName | None = None
     color: Color | None = None

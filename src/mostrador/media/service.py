@@ -1,19 +1,32 @@
-"""Inbound media: fetch from the provider in a job, check limits and type, store content-addressed."""
+"""Media files. Inbound: fetch from the provider in a job, check limits and type, store content-addressed.
+Outbound: check what an agent attached against the channel's rules (by its bytes, never by what the browser
+said), store it content-addressed with its Attachment row; delivery uploads it to the provider."""
 
 from __future__ import annotations
 
 import hashlib
 import mimetypes
+import unicodedata
+from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mostrador.channels.base import ChannelPermanentError, ChannelRetriableError, MediaBlob
+from mostrador.channels.base import (
+    ChannelCapabilities,
+    ChannelPermanentError,
+    ChannelRetriableError,
+    MediaBlob,
+    MediaKind,
+)
 from mostrador.inboxes.adapters import capabilities_for, open_adapter
 from mostrador.logging import get_logger
-from mostrador.media.sniff import compatible, sniff
-from mostrador.media.store import content_key
+from mostrador.media.errors import EmptyMedia, MediaTooLarge, MediaTypeRefused
+from mostrador.media.repository import AttachmentRepository
+from mostrador.media.sniff import codec, compatible, is_animated, real_type, sniff
+from mostrador.media.store import MediaStore, content_key
 from mostrador.models import Attachment, AttachmentState, Inbox, Message
 from mostrador.realtime import RealtimeEvent, publish
 from mostrador.runtime import Runtime
@@ -23,9 +36,99 @@ from mostrador.worker.registry import backoff_seconds
 log = get_logger(__name__)
 
 MAX_FETCH_ATTEMPTS = 6
+MAX_FILENAME = 240  # WhatsApp shows a document's name; longer ones are refused
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    """A file an agent attached: its bytes, its name and the type the browser declared (a hint, never trusted)."""
+
+    content: bytes
+    filename: str = ""
+    declared_type: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckedMedia:
+    """A file the channel accepts: its kind, its real mime type (from its bytes) and a safe file name."""
+
+    kind: MediaKind
+    mime_type: str
+    filename: str
+    content: bytes
+
+    @property
+    def size(self) -> int:
+        return len(self.content)
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.content).hexdigest()
+
+
+def safe_filename(name: str, fallback: str) -> str:
+    """The last path segment without control characters, at most MAX_FILENAME characters (extension kept)."""
+    cleaned = "".join(ch for ch in name.replace("\\", "/").rsplit("/", 1)[-1] if unicodedata.category(ch)[0] != "C")
+    cleaned = " ".join(cleaned.split()).strip(". ")
+    if not cleaned:
+        return fallback
+    if len(cleaned) > MAX_FILENAME:
+        stem, dot, extension = cleaned.rpartition(".")
+        if dot and 0 < len(extension) <= 10:
+            cleaned = stem[: MAX_FILENAME - len(extension) - 1] + "." + extension
+        else:
+            cleaned = cleaned[:MAX_FILENAME]
+    return cleaned
 
 
 class MediaService:
+    def check_outbound(
+        self, capabilities: ChannelCapabilities, file: MediaFile, *, kinds: Collection[MediaKind] | None = None
+    ) -> CheckedMedia:
+        """Whether the channel takes this file (of one of ``kinds``): its real type, kind, codec and size."""
+        if not file.content:
+            raise EmptyMedia()
+        mime = real_type(file.content, file.filename, file.declared_type)
+        if mime is None:
+            raise MediaTypeRefused("the file type could not be recognised from its content", mime_type=None)
+        kind = capabilities.media_kind_for(mime, kinds)
+        rule = capabilities.media_rule(kind) if kind is not None else None
+        if kind is None or rule is None:
+            raise MediaTypeRefused(f"{mime} files cannot be sent here", mime_type=mime)
+        required = rule.codecs_for(mime)
+        if required and codec(file.content, mime) not in required:
+            raise MediaTypeRefused(f"{mime} files must use the {' or '.join(sorted(required))} codec", mime_type=mime)
+        limit = rule.limit(animated=is_animated(file.content, mime))
+        if len(file.content) > limit:
+            raise MediaTooLarge(kind, limit, len(file.content))
+        extension = mimetypes.guess_extension(mime) or ".bin"
+        filename = safe_filename(file.filename, f"{kind.value}{extension}")
+        return CheckedMedia(kind=kind, mime_type=mime, filename=filename, content=file.content)
+
+    async def attach_outbound(
+        self, session: AsyncSession, store: MediaStore, message: Message, media: CheckedMedia
+    ) -> Attachment:
+        """Keep the file (content-addressed) and its row; delivery uploads it and records the provider's id.
+
+        The bytes are written before the transaction commits: if it rolls back, an unreferenced file stays in the
+        store (the same file sent again reuses it), never a row without its file.
+        """
+        key = content_key(message.account_id, media.content, mimetypes.guess_extension(media.mime_type) or ".bin")
+        if not await store.exists(key):
+            await store.put(key, media.content)
+        attachment = Attachment(
+            account_id=message.account_id,
+            message_id=message.id,
+            kind=media.kind.value,
+            mime_type=media.mime_type,
+            filename=media.filename,
+            size=media.size,
+            sha256=media.sha256,
+            storage_key=key,
+            state=AttachmentState.stored,
+        )
+        return await AttachmentRepository.from_session(session).add(attachment)
+
     async def fetch(self, runtime: Runtime, attachment_id: int) -> None:
         """Claim, download (no transaction open), then store and record."""
         async with runtime.unit_of_work(write=True) as session:

@@ -56,3 +56,77 @@ def compatible(declared: str | None, sniffed: str | None) -> bool:
     if sniffed == "application/x-ole-storage" and base in OLE:
         return True
     return base.split("/")[0] == sniffed.split("/")[0] == "audio"
+
+
+# Containers whose members the magic bytes cannot tell apart: the file name or the declared type decides, but only
+# among the types the container can hold (see ``compatible``).
+CONTAINERS = {"application/zip", "application/x-ole-storage"}
+EXTENSION_TYPES = {
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    ".doc": "application/msword",
+    ".xls": "application/vnd.ms-excel",
+    ".ppt": "application/vnd.ms-powerpoint",
+    ".txt": "text/plain",
+}
+TEXT_SAMPLE = 8192
+
+
+def _base(mime_type: str | None) -> str | None:
+    base = (mime_type or "").split(";", 1)[0].strip().lower()
+    return base or None
+
+
+def _extension_type(filename: str) -> str | None:
+    dot = filename.rfind(".")
+    return EXTENSION_TYPES.get(filename[dot:].lower()) if dot >= 0 else None
+
+
+def _looks_like_text(data: bytes) -> bool:
+    sample = data[:TEXT_SAMPLE]
+    if b"\x00" in sample:
+        return False
+    try:
+        sample.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return error.start >= len(sample) - 3  # a multi-byte character cut by the sample's end
+    return True
+
+
+def real_type(data: bytes, filename: str = "", declared: str | None = None) -> str | None:
+    """What a file really is, from its bytes; the name and the declared type only pick a member of a container
+    (a .docx is a zip) or confirm plain text, which has no magic bytes. None: not recognisable."""
+    sniffed = sniff(data)
+    candidates = [t for t in (_base(declared), _extension_type(filename)) if t]
+    if sniffed is None:
+        if "text/plain" in candidates and _looks_like_text(data):
+            return "text/plain"
+        return None
+    if sniffed in CONTAINERS:
+        return next((t for t in candidates if t != sniffed and compatible(t, sniffed)), sniffed)
+    return sniffed
+
+
+def codec(data: bytes, mime_type: str) -> str | None:
+    """The audio codec inside an Ogg file (``opus`` or ``vorbis``), from its first page; None when unknown."""
+    if _base(mime_type) != "audio/ogg":
+        return None
+    head = data[:512]
+    if b"OpusHead" in head:
+        return "opus"
+    if b"\x01vorbis" in head:
+        return "vorbis"
+    return None
+
+
+def is_animated(data: bytes, mime_type: str) -> bool:
+    """Whether a WebP or GIF holds an animation (a VP8X header with the animation flag, or ANIM/several frames)."""
+    base = _base(mime_type)
+    if base == "image/webp":
+        if data[12:16] == b"VP8X" and len(data) > 20:
+            return bool(data[20] & 0x02)
+        return b"ANIM" in data[:4096]
+    if base == "image/gif":
+        return data.count(b"\x21\xf9\x04") > 1
+    return False

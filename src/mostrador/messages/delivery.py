@@ -11,16 +11,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mostrador.channels.base import ChannelPermanentError, ChannelRetriableError, Recipient, SendResult
+from mostrador.channels.base import (
+    ChannelAdapter,
+    ChannelPermanentError,
+    ChannelRetriableError,
+    Recipient,
+    SendResult,
+)
 from mostrador.channels.base import OutboundMessage as ChannelMessage
-from mostrador.inboxes.adapters import open_adapter, stored_outbound
+from mostrador.inboxes.adapters import awaits_upload, open_adapter, stored_outbound, with_media_id
 from mostrador.kit.time import utc_now
 from mostrador.logging import get_logger
+from mostrador.media.repository import AttachmentRepository
 from mostrador.models import Contact, Conversation, Inbox, Message, MessageStatus
 from mostrador.realtime import RealtimeEvent, publish
 from mostrador.runtime import Runtime
@@ -30,6 +38,8 @@ log = get_logger(__name__)
 
 MAX_SEND_ATTEMPTS = 8
 AMBIGUOUS_GRACE = timedelta(seconds=60)
+# A claim that must upload a file first (up to 100 MB) waits this much longer before the sweeper takes it over.
+UPLOAD_GRACE = timedelta(minutes=10)
 # Waiting longer than this for a rate-limit slot frees the worker: the job is re-rung at the slot instead.
 MAX_INLINE_WAIT_S = 10.0
 
@@ -43,11 +53,44 @@ def _ambiguous(error: ChannelRetriableError) -> bool:
 
 
 @dataclass(frozen=True)
+class _Upload:
+    """The message's file, to upload before sending."""
+
+    attachment_id: int
+    storage_key: str
+    mime_type: str
+    filename: str
+
+
+@dataclass(frozen=True)
 class _Claim:
     message_id: int
+    attempt: int
     inbox: Inbox
-    outbound: ChannelMessage
+    recipient: Recipient
+    reply_to: str | None
+    key: str | None
+    content: dict[str, Any]
     wait: float
+    upload: _Upload | None = None
+
+    def outbound(self, media_id: str | None = None) -> ChannelMessage:
+        content = with_media_id(self.content, media_id) if media_id is not None else self.content
+        return ChannelMessage(
+            to=self.recipient,
+            body=stored_outbound(content),
+            reply_to=self.reply_to,
+            biz_opaque_callback_data=self.key,
+            idempotency_key=self.key,
+        )
+
+
+class _FileMissing(Exception):
+    """The message's file is no longer in the media store: nothing to upload, ever."""
+
+
+class _Superseded(Exception):
+    """Another attempt took the message over while this one uploaded its file; that one sends it."""
 
 
 class Delivery:
@@ -60,12 +103,18 @@ class Delivery:
             return
         if claim.wait > 0:
             await runtime.sleep(claim.wait)
-        outcome: SendResult | ChannelRetriableError | ChannelPermanentError
+        outcome: SendResult | ChannelRetriableError | ChannelPermanentError | _FileMissing
+        sending = False  # an error before the send (the upload) can never have reached the customer
         try:
             async with open_adapter(runtime, claim.inbox) as adapter:
-                outcome = await adapter.send(claim.outbound)
-        except (ChannelRetriableError, ChannelPermanentError) as error:
+                media_id = await self._upload(runtime, adapter, claim) if claim.upload is not None else None
+                sending = True
+                outcome = await adapter.send(claim.outbound(media_id))
+        except (ChannelRetriableError, ChannelPermanentError, _FileMissing) as error:
             outcome = error
+        except _Superseded:
+            log.info("deliver.superseded", message_id=claim.message_id)
+            return
         async with runtime.unit_of_work(write=True) as session:
             message = (
                 await session.execute(select(Message).where(Message.id == claim.message_id).with_for_update())
@@ -73,11 +122,44 @@ class Delivery:
             if message is None:
                 return
             if isinstance(outcome, ChannelRetriableError):
-                await self._retriable(session, message, outcome)
+                await self._retriable(session, message, outcome, may_have_arrived=sending)
             elif isinstance(outcome, ChannelPermanentError):
                 self._fail(session, message, outcome.code, outcome.title, outcome.details or "")
+            elif isinstance(outcome, _FileMissing):
+                self._fail(session, message, None, "The attached file is missing from the media store", str(outcome))
             else:
                 self._sent(session, message, outcome)
+
+    async def _upload(self, runtime: Runtime, adapter: ChannelAdapter, claim: _Claim) -> str:
+        """Upload the file, then record its media id (and restart the grace period) before anything is sent."""
+        upload = claim.upload
+        assert upload is not None
+        try:
+            data = await runtime.media.get(upload.storage_key)
+        except OSError as error:
+            raise _FileMissing(upload.storage_key) from error
+        media_id = await adapter.upload_media(data, upload.mime_type, upload.filename)
+        current = True
+        async with runtime.unit_of_work(write=True) as session:
+            attachment = await AttachmentRepository.from_session(session).get_unscoped(upload.attachment_id)
+            if attachment is not None:
+                if attachment.provider_media_id is None:
+                    attachment.provider_media_id = media_id  # kept even if this attempt stops: the file is uploaded
+                else:
+                    media_id = attachment.provider_media_id  # another attempt's upload came first: one id for all
+            message = (
+                await session.execute(select(Message).where(Message.id == claim.message_id).with_for_update())
+            ).scalar_one_or_none()
+            current = (
+                message is not None and message.status is MessageStatus.sending and message.attempts == claim.attempt
+            )
+            if message is not None and current:
+                if awaits_upload(message.content):
+                    message.content = with_media_id(message.content, media_id)
+                message.next_attempt_at = utc_now() + AMBIGUOUS_GRACE
+        if not current:
+            raise _Superseded()
+        return media_id
 
     async def _claim(self, runtime: Runtime, session: AsyncSession, message_id: int) -> _Claim | None:
         message = (
@@ -100,18 +182,36 @@ class Delivery:
             message.next_attempt_at = utc_now() + timedelta(seconds=wait)
             enqueue(session, "messages.deliver", message.id, delay_s=wait)
             return None
+        upload: _Upload | None = None
+        if awaits_upload(message.content):
+            attachment = await AttachmentRepository.from_session(session).for_message(message.account_id, message.id)
+            if attachment is None or not attachment.storage_key:
+                self._fail(session, message, None, "The attached file is missing", "")
+                return None
+            if attachment.provider_media_id:  # uploaded by an earlier attempt
+                message.content = with_media_id(message.content, attachment.provider_media_id)
+            else:
+                upload = _Upload(
+                    attachment_id=attachment.id,
+                    storage_key=attachment.storage_key,
+                    mime_type=attachment.mime_type or "application/octet-stream",
+                    filename=attachment.filename or f"{attachment.kind}-{attachment.id}",
+                )
         # From this commit on, a crash leaves the row "sending"; the sweeper resolves it after the grace period.
         message.status = MessageStatus.sending
         message.attempts += 1
-        message.next_attempt_at = utc_now() + AMBIGUOUS_GRACE
-        outbound = ChannelMessage(
-            to=recipient,
-            body=stored_outbound(message.content),
+        message.next_attempt_at = utc_now() + AMBIGUOUS_GRACE + (UPLOAD_GRACE if upload else timedelta(0))
+        return _Claim(
+            message_id=message.id,
+            attempt=message.attempts,
+            inbox=inbox,
+            recipient=recipient,
             reply_to=message.reply_to_provider_id,
-            biz_opaque_callback_data=message.idempotency_key,
-            idempotency_key=message.idempotency_key,
+            key=message.idempotency_key,
+            content=dict(message.content),
+            wait=wait,
+            upload=upload,
         )
-        return _Claim(message_id=message.id, inbox=inbox, outbound=outbound, wait=wait)
 
     def _sent(self, session: AsyncSession, message: Message, result: SendResult) -> None:
         message.provider_message_id = message.provider_message_id or result.provider_message_id
@@ -122,8 +222,10 @@ class Delivery:
             message.content = {**message.content, "message_status": result.message_status}
         self._announce(session, message)
 
-    async def _retriable(self, session: AsyncSession, message: Message, error: ChannelRetriableError) -> None:
-        if _ambiguous(error):
+    async def _retriable(
+        self, session: AsyncSession, message: Message, error: ChannelRetriableError, *, may_have_arrived: bool = True
+    ) -> None:
+        if may_have_arrived and _ambiguous(error):
             # Leave it "sending": a status with our key may still prove it arrived (see module docstring).
             message.error_title = error.title
             message.error_detail = f"waiting to confirm delivery: {error.details or error.title}"

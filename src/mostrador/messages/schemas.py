@@ -3,35 +3,79 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
+from mostrador.kit.ids import Id
 from mostrador.messages.errors import human_reason
 from mostrador.models import Direction, MessageStatus, SenderKind
 
 
+class TemplateHeaderMedia(BaseModel):
+    """The file of an image, video or document header: a public link, or the id of a file already uploaded."""
+
+    type: Literal["image", "video", "document"] | None = Field(
+        default=None, description="Must match the template's header format when given"
+    )
+    link: str | None = Field(
+        default=None, max_length=2000, pattern=r"^https?://\S+$", examples=["https://example.com/pedido.jpg"]
+    )
+    media_id: str | None = Field(default=None, min_length=1, max_length=200)
+    filename: str | None = Field(default=None, min_length=1, max_length=240, description="Documents only")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> TemplateHeaderMedia:
+        if (self.link is None) == (self.media_id is None):
+            raise ValueError("give exactly one of link or media_id")
+        return self
+
+
 class TemplateParameters(BaseModel):
-    """What an agent fills in: body/header variables, positional (``["Ana", "12:00"]``) or named."""
+    """What an agent fills in. Variables are positional (``["Ana", "12:00"]`` for ``{{1}}``, ``{{2}}``) or named
+    (``{"name": "Ana"}``), as the template's parameter format says; the same goes for a text header's variable.
+    ``buttons`` follows the template's buttons by position: the URL suffix of a dynamic URL button, the code of a
+    copy-code button, an optional payload for a quick reply; ``null`` or ``""`` for a button that takes nothing."""
 
     name: str = Field(min_length=1, max_length=512, pattern=r"^[a-z0-9_]+$", examples=["pedido_listo"])
     language: str = Field(min_length=2, max_length=20, examples=["es"])
     body: list[str] | dict[str, str] = Field(default_factory=list)
-    header: list[str] = Field(default_factory=list)
-    buttons: list[str] = Field(default_factory=list, description="Quick-reply payloads or URL suffixes, in order")
+    header: list[str] | dict[str, str] = Field(default_factory=list)
+    header_media: TemplateHeaderMedia | None = None
+    buttons: list[str | None] = Field(
+        default_factory=list, max_length=10, examples=[["CO-10482"]], description="One entry per template button"
+    )
 
 
 class TextMessageIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"type": "text", "text": "¡Hola Ana! Tu pedido sale hoy.", "reply_to_message_id": 1042}]
+        }
+    )
+
     type: Literal["text"]
     text: str = Field(min_length=1, max_length=4096)
-    reply_to_message_id: int | None = None
+    reply_to_message_id: Id | None = None
     preview_url: bool = False
 
 
 class NoteIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"type": "note", "text": "Llamó por teléfono: quiere cambiar la talla."}]}
+    )
+
     type: Literal["note"]
     text: str = Field(min_length=1, max_length=20000)
 
 
 class TemplateMessageIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"type": "template", "template": {"name": "pedido_listo", "language": "es", "body": ["Ana", "A-17"]}}
+            ]
+        }
+    )
+
     type: Literal["template"]
     template: TemplateParameters
 
@@ -40,7 +84,15 @@ MessageIn = Annotated[TextMessageIn | NoteIn | TemplateMessageIn, Field(discrimi
 
 
 class StartConversationIn(BaseModel):
-    inbox_id: int
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"inbox_id": 1, "to": "+5215512345678", "template": {"name": "hello_world", "language": "en_US"}}
+            ]
+        }
+    )
+
+    inbox_id: Id
     to: str = Field(min_length=3, max_length=40, examples=["+5215512345678"])
     template: TemplateParameters
     name: str = Field(default="", max_length=200)

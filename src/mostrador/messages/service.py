@@ -7,15 +7,19 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mostrador.channels.base import OutboundBody, TextBody
+from mostrador.channels.base import MediaBody, MediaKind, OutboundBody, TextBody
 from mostrador.contacts.schemas import ContactCreate
 from mostrador.contacts.service import contact as contact_service
 from mostrador.conversations.service import conversation as conversation_service
 from mostrador.conversations.window import window_state
 from mostrador.exceptions import NotFound, Unprocessable
-from mostrador.inboxes.adapters import capabilities_for, render_outbound
+from mostrador.inboxes.adapters import PENDING_MEDIA_ID, capabilities_for, render_outbound
 from mostrador.inboxes.service import inbox as inbox_service
 from mostrador.kit.time import utc_now
+from mostrador.media.service import CheckedMedia, MediaFile
+from mostrador.media.service import media as media_service
+from mostrador.media.store import MediaStore
+from mostrador.message_templates.service import HeaderUpload
 from mostrador.message_templates.service import message_template as template_service
 from mostrador.messages.errors import ConsentRequired, OutsideServiceWindow
 from mostrador.messages.inbound import preview_text
@@ -85,15 +89,89 @@ class MessageService:
         contact: Contact,
         sender: Sender,
         params: TemplateParameters,
+        *,
+        header_file: MediaFile | None = None,
+        store: MediaStore | None = None,
     ) -> Message:
-        rendered = await template_service.render(session, inbox, params)
+        """``header_file``: the file of an image, video or document header, kept in ``store`` and uploaded to the
+        provider by delivery (a link or an already uploaded id goes in ``params.header_media`` instead)."""
+        checked: CheckedMedia | None = None
+        if header_file is not None:
+            capabilities = capabilities_for(inbox.channel_kind)
+            checked = media_service.check_outbound(capabilities, header_file, kinds=capabilities.template_header_kinds)
+        upload = HeaderUpload(kind=checked.kind, filename=checked.filename) if checked else None
+        rendered = await template_service.render(session, inbox, params, header_upload=upload)
         self.check_outbound(inbox, conversation, contact, is_template=True, category=rendered.template.category)
-        extra: dict[str, object] = {
-            "template": {"name": params.name, "language": params.language, "category": rendered.template.category}
+        template: dict[str, object] = {
+            "name": params.name,
+            "language": params.language,
+            "category": rendered.template.category,
         }
-        return await self._queue(
-            session, inbox, conversation, sender, rendered.body, "template", rendered.text, reply_to=None, extra=extra
+        if rendered.header_link:
+            template["header_link"] = rendered.header_link
+        if rendered.buttons:
+            template["buttons"] = [
+                {"type": b.type, "text": b.text, **({"url": b.url} if b.url else {})} for b in rendered.buttons
+            ]
+        message = await self._queue(
+            session,
+            inbox,
+            conversation,
+            sender,
+            rendered.body,
+            "template",
+            rendered.text,
+            reply_to=None,
+            extra={"template": template},
         )
+        if checked is not None:
+            await media_service.attach_outbound(session, self._store(store), message, checked)
+        return message
+
+    async def send_media(
+        self,
+        session: AsyncSession,
+        inbox: Inbox,
+        conversation: Conversation,
+        contact: Contact,
+        sender: Sender,
+        file: MediaFile,
+        *,
+        store: MediaStore,
+        caption: str = "",
+        reply_to_id: int | None = None,
+    ) -> Message:
+        """A photo, video, voice note, document or sticker, with a caption where the channel allows one.
+
+        Checked by its bytes against the channel's types and size limits, kept in ``store`` with an Attachment row
+        and queued; delivery uploads it to the provider once and sends it by id.
+        """
+        self.check_outbound(inbox, conversation, contact, is_template=False, category=None)
+        capabilities = capabilities_for(inbox.channel_kind)
+        media = media_service.check_outbound(capabilities, file)
+        caption = caption.strip()
+        if caption and media.kind not in capabilities.caption_kinds:
+            raise Unprocessable(f"a {media.kind.value} cannot carry a caption", code="caption_not_allowed")
+        if len(caption) > capabilities.max_caption_length:
+            raise Unprocessable(
+                f"caption longer than {capabilities.max_caption_length} characters", code="caption_too_long"
+            )
+        reply_to = await self._reply_target(session, conversation, reply_to_id)
+        is_document = media.kind is MediaKind.DOCUMENT
+        body = MediaBody(
+            kind=media.kind,
+            media_id=PENDING_MEDIA_ID,
+            caption=caption or None,
+            filename=media.filename if is_document else None,
+        )
+        extra: dict[str, object] = {"mime_type": media.mime_type, "filename": media.filename}
+        if caption:
+            extra["caption"] = caption
+        message = await self._queue(
+            session, inbox, conversation, sender, body, media.kind.value, caption, reply_to=reply_to, extra=extra
+        )
+        await media_service.attach_outbound(session, store, message, media)
+        return message
 
     async def add_note(self, session: AsyncSession, conversation: Conversation, author: User, text: str) -> Message:
         """A private note: stored and shown to agents, never sent to the customer."""
@@ -194,6 +272,12 @@ class MessageService:
         enqueue(session, "messages.deliver", message.id)
         self._announce(session, message)
         return message
+
+    @staticmethod
+    def _store(store: MediaStore | None) -> MediaStore:
+        if store is None:
+            raise ValueError("a header file needs the media store to keep it in")
+        return store
 
     def _announce(self, session: AsyncSession, message: Message, event: str = "message.created") -> None:
         publish(

@@ -1,12 +1,16 @@
 """What the agent's conversation view shows: a page of messages with their attachments, quoted replies,
-reactions and authors, loaded in a fixed number of queries whatever the conversation's length."""
+reactions, edits, deletions and authors, loaded in a fixed number of queries whatever the conversation's length.
+
+A customer's edit or deletion arrives as a message of its own ("edit" / "revoke", naming the original's wamid).
+Like a reaction, it is shown on the message it changes (the new text with "edited", or "deleted") rather than as
+a bubble; only when the original is not in this conversation does it stand on its own."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mostrador.exceptions import NotFound
@@ -19,6 +23,9 @@ from mostrador.models import Attachment, Conversation, Direction, Message, User
 PAGE_SIZE = 50
 NEWER_LIMIT = 200
 REACTION = "reaction"
+EDIT = "edit"
+REVOKE = "revoke"
+CORRECTIONS = (EDIT, REVOKE)
 
 
 @dataclass(frozen=True)
@@ -35,6 +42,8 @@ class ThreadItem:
     reactions: list[Reaction] = field(default_factory=list)
     author: str | None = None
     error_reason: str | None = None
+    edited: Message | None = None  # the customer's latest edit: its text replaces the original's
+    deleted: bool = False  # the customer deleted it for everyone
 
     @property
     def id(self) -> int:
@@ -69,17 +78,33 @@ class ThreadRepository(RepositoryBase[Message]):
             return []
         return await self.all(self.scoped_statement(account_id).where(Message.id.in_(list(ids))))
 
-    async def reactions_to(self, account_id: int, conversation_id: int, ids: Sequence[int]) -> list[Message]:
+    async def annotations(self, account_id: int, conversation_id: int, ids: Sequence[int]) -> list[Message]:
+        """Reactions to these messages, and every edit and deletion in the conversation (they name their
+        original by wamid, matched by the caller; there are few)."""
         if not ids:
             return []
         statement = (
             self.scoped_statement(account_id)
             .where(
                 Message.conversation_id == conversation_id,
-                Message.type == REACTION,
-                Message.reply_to_id.in_(list(ids)),
+                or_(
+                    (Message.type == REACTION) & Message.reply_to_id.in_(list(ids)),
+                    Message.type.in_(CORRECTIONS),
+                ),
             )
             .order_by(Message.id)
+        )
+        return await self.all(statement)
+
+    async def inbound_by_provider_ids(self, conversation: Conversation, wamids: Sequence[str]) -> list[Message]:
+        """The customer's messages with these wamids in this conversation (uses (inbox_id, provider_message_id))."""
+        if not wamids:
+            return []
+        statement = self.scoped_statement(conversation.account_id).where(
+            Message.inbox_id == conversation.inbox_id,
+            Message.provider_message_id.in_(list(wamids)),
+            Message.conversation_id == conversation.id,
+            Message.direction == Direction.inbound,
         )
         return await self.all(statement)
 
@@ -125,14 +150,16 @@ class ThreadService:
     async def newer(
         self, session: AsyncSession, conversation: Conversation, *, after_id: int, locale: str = "es"
     ) -> list[ThreadItem]:
-        """Messages after ``after_id``; a new reaction comes back as its (re-rendered) target message."""
+        """Messages after ``after_id``; a new reaction, edit or deletion comes back as its (re-rendered) target."""
         repository = ThreadRepository.from_session(session)
         rows = await repository.newer(conversation.account_id, conversation.id, after_id, NEWER_LIMIT)
         targets = {row.reply_to_id for row in rows if row.type == REACTION and row.reply_to_id is not None}
         present = {row.id for row in rows}
         extra = await repository.by_ids(conversation.account_id, sorted(targets - present))
         extra = [m for m in extra if m.conversation_id == conversation.id]
-        return await self._items(session, conversation, [*extra, *rows], locale=locale)
+        corrected = sorted({original for row in rows if (original := _original_wamid(row))})
+        extra += [m for m in await repository.inbound_by_provider_ids(conversation, corrected) if m.id not in present]
+        return await self._items(session, conversation, [*sorted(extra, key=lambda m: m.id), *rows], locale=locale)
 
     async def one(
         self, session: AsyncSession, conversation: Conversation, message_id: int, *, locale: str = "es"
@@ -142,6 +169,11 @@ class ThreadService:
             raise NotFound(f"message {message_id} not found in this conversation", code="message_not_found")
         if found.type == REACTION and found.reply_to_id is not None:
             return await self.one(session, conversation, found.reply_to_id, locale=locale)
+        original = _original_wamid(found)
+        if original:
+            targets = await ThreadRepository.from_session(session).inbound_by_provider_ids(conversation, [original])
+            if targets:
+                return await self.one(session, conversation, targets[0].id, locale=locale)
         items = await self._items(session, conversation, [found], locale=locale)
         return items[0]
 
@@ -154,13 +186,31 @@ class ThreadService:
     async def _items(
         self, session: AsyncSession, conversation: Conversation, rows: Sequence[Message], *, locale: str
     ) -> list[ThreadItem]:
-        """Four queries at most, whatever the number of rows: attachments, reactions, quoted targets, authors."""
+        """Five queries at most, whatever the number of rows: attachments, reactions with edits and deletions,
+        quoted targets, authors, and (only when an edit or deletion is among the rows) the originals it names."""
         account_id = conversation.account_id
         repository = ThreadRepository.from_session(session)
-        shown = [row for row in rows if row.type != REACTION]
-        ids = [row.id for row in shown]
+        ids = [row.id for row in rows if row.type != REACTION]
         attachments = await repository.attachments_for(account_id, ids)
-        reactions = await repository.reactions_to(account_id, conversation.id, ids)
+        annotations = await repository.annotations(account_id, conversation.id, ids)
+        reactions = [row for row in annotations if row.type == REACTION]
+        corrections: dict[str, list[Message]] = {}
+        for row in annotations:
+            if original := _original_wamid(row):
+                corrections.setdefault(original, []).append(row)
+        # An edit or deletion is shown on its original when the original is in this conversation.
+        on_page = {
+            row.provider_message_id for row in rows if row.direction is Direction.inbound and row.provider_message_id
+        }
+        named = sorted({wamid for row in rows if (wamid := _original_wamid(row)) and wamid not in on_page})
+        known_originals = on_page | {
+            m.provider_message_id for m in await repository.inbound_by_provider_ids(conversation, named)
+        }
+        shown = [
+            row
+            for row in rows
+            if row.type != REACTION and not ((wamid := _original_wamid(row)) and wamid in known_originals)
+        ]
         known = {row.id: row for row in rows}
         missing = sorted({r.reply_to_id for r in shown if r.reply_to_id and r.reply_to_id not in known})
         for quoted in await repository.by_ids(account_id, missing):
@@ -180,6 +230,12 @@ class ThreadService:
                 for side, r in sorted(by_side.items())
                 if r.content.get("emoji")
             ]
+            changes = (
+                corrections.get(row.provider_message_id, [])
+                if row.direction is Direction.inbound and row.provider_message_id
+                else []
+            )
+            edits = sorted((c for c in changes if c.type == EDIT), key=_arrival)
             reason = None
             if row.error_code is not None or row.error_title:
                 reason = human_reason(row.error_code, row.error_title, row.error_detail, locale)
@@ -191,9 +247,24 @@ class ThreadService:
                     reactions=row_reactions,
                     author=authors.get(row.sender_user_id) if row.sender_user_id else None,
                     error_reason=reason,
+                    edited=edits[-1] if edits else None,
+                    deleted=any(c.type == REVOKE for c in changes),
                 )
             )
         return items
+
+
+def _original_wamid(message: Message) -> str | None:
+    """The wamid an edit or deletion names; None for any other message."""
+    if message.type not in CORRECTIONS or message.direction is not Direction.inbound:
+        return None
+    original = (message.content or {}).get("original_message_id")
+    return original if isinstance(original, str) and original else None
+
+
+def _arrival(message: Message) -> tuple[float, int]:
+    """When the customer made the change (Meta may deliver two edits out of order), then our order."""
+    return (message.provider_timestamp.timestamp() if message.provider_timestamp else 0.0, message.id)
 
 
 thread = ThreadService()

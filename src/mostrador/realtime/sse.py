@@ -36,6 +36,7 @@ FORWARDED_TYPES = frozenset(
         "message.updated",
         "conversation.created",
         "conversation.updated",
+        "contact.updated",
         "typing",
     }
 )
@@ -50,6 +51,8 @@ FORWARDED_KEYS = (
     "user_id",
     "name",
     "ttl",
+    "contact_id",
+    "version",
 )
 
 

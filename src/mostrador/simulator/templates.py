@@ -412,7 +412,7 @@ def render(template: Template, send: JSON) -> JSON:
                 "text": hydrate(str(header.get("text", "")), params_of.get("header", []), named=named),
             }
         else:
-            out["header"] = {"type": fmt.lower()}
+            out["header"] = {"type": fmt.lower(), **_header_media(params_of.get("header", []), fmt.lower())}
     body = _component(template, "BODY")
     if body is not None:
         out["body"] = hydrate(str(body.get("text", "")), params_of.get("body", []), named=named)
@@ -421,13 +421,19 @@ def render(template: Template, send: JSON) -> JSON:
         out["footer"] = str(footer["text"])
     buttons_comp = _component(template, "BUTTONS")
     payloads: dict[int, str] = {}
+    values: dict[int, str] = {}  # URL suffixes and coupon codes
     for c in comps:
-        if str(c.get("type", "")).lower() == "button" and str(c.get("sub_type", "")).lower() == "quick_reply":
-            params = c.get("parameters") or []
-            try:
-                payloads[int(c.get("index", -1))] = _param_text(params[0]) if params else ""
-            except (TypeError, ValueError):
-                continue
+        if str(c.get("type", "")).lower() != "button":
+            continue
+        params = c.get("parameters") or []
+        try:
+            index = int(c.get("index", -1))
+        except (TypeError, ValueError):
+            continue
+        if str(c.get("sub_type", "")).lower() == "quick_reply":
+            payloads[index] = _param_text(params[0]) if params else ""
+        elif params:
+            values[index] = _param_text(params[0])
     if buttons_comp is not None:
         rendered = []
         for i, b in enumerate(buttons_comp.get("buttons", [])):
@@ -437,9 +443,25 @@ def render(template: Template, send: JSON) -> JSON:
             if btype == "QUICK_REPLY":
                 item["payload"] = payloads.get(i) or text
             if btype == "URL":
-                item["url"] = b.get("url")
+                url = str(b.get("url") or "")
+                slot = _VAR_RE.search(url)
+                item["url"] = url[: slot.start()] + values[i] + url[slot.end() :] if slot and i in values else url
+            if btype == "COPY_CODE" and i in values:
+                item["code"] = values[i]
             rendered.append(item)
         out["buttons"] = rendered
+    return out
+
+
+def _header_media(params: list[Any], kind: str) -> JSON:
+    """The media id or link of an image/video/document header parameter (what the phone shows)."""
+    first = params[0] if params and isinstance(params[0], dict) else {}
+    raw = first.get(kind)
+    media: JSON = raw if isinstance(raw, dict) else {}
+    out: JSON = {}
+    for key, name in (("id", "media_id"), ("link", "link"), ("filename", "filename")):
+        if isinstance(media.get(key), str):
+            out[name] = media[key]
     return out
 
 

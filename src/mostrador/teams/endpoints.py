@@ -5,6 +5,7 @@ from fastapi import APIRouter, status
 from mostrador.api_errors import ERROR_RESPONSES
 from mostrador.auth.dependencies import ApiUser, SessionDep
 from mostrador.exceptions import Forbidden
+from mostrador.kit.ids import Id
 from mostrador.models import User
 from mostrador.teams.schemas import TeamCreate, TeamMemberAdd, TeamRead, TeamUpdate
 from mostrador.teams.service import team as team_service
@@ -35,7 +36,7 @@ async def create_team(data: TeamCreate, user: ApiUser, session: SessionDep) -> T
 
 
 @router.patch("/{team_id}", response_model=TeamRead)
-async def update_team(team_id: int, data: TeamUpdate, user: ApiUser, session: SessionDep) -> TeamRead:
+async def update_team(team_id: Id, data: TeamUpdate, user: ApiUser, session: SessionDep) -> TeamRead:
     _admin(user)
     updated = await team_service.update(session, user.account_id, team_id, data)
     members = await team_service.members(session, user.account_id, team_id)
@@ -44,18 +45,18 @@ async def update_team(team_id: int, data: TeamUpdate, user: ApiUser, session: Se
 
 
 @router.delete("/{team_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_team(team_id: int, user: ApiUser, session: SessionDep) -> None:
+async def delete_team(team_id: Id, user: ApiUser, session: SessionDep) -> None:
     _admin(user)
     await team_service.delete(session, user.account_id, team_id)
 
 
 @router.post("/{team_id}/members", status_code=status.HTTP_204_NO_CONTENT)
-async def add_team_member(team_id: int, data: TeamMemberAdd, user: ApiUser, session: SessionDep) -> None:
+async def add_team_member(team_id: Id, data: TeamMemberAdd, user: ApiUser, session: SessionDep) -> None:
     _admin(user)
     await team_service.add_member(session, user.account_id, team_id, data.user_id)
 
 
 @router.delete("/{team_id}/members/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def remove_team_member(team_id: int, user_id: int, user: ApiUser, session: SessionDep) -> None:
+async def remove_team_member(team_id: Id, user_id: Id, user: ApiUser, session: SessionDep) -> None:
     _admin(user)
     await team_service.remove_member(session, user.account_id, team_id, user_id)

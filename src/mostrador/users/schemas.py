@@ -23,6 +23,18 @@ class UserRead(BaseModel):
     is_active: bool
 
 
+class AgentRead(BaseModel):
+    """A colleague as the inbox shows them: enough to assign a conversation (no e-mail)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    role: Role
+    availability: Availability
+    is_active: bool
+
+
 class UserUpdate(BaseModel):
     """Admin changes to an agent; None keeps the value."""
 

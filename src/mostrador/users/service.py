@@ -6,6 +6,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mostrador.auth.passwords import MIN_PASSWORD_LENGTH, hash_password, needs_rehash, verify_password
+from mostrador.conversations.queue import offer_capacity
 from mostrador.exceptions import BadRequest, Conflict, NotFound
 from mostrador.kit.crypto import hash_token, new_token
 from mostrador.kit.time import utc_now
@@ -95,6 +96,8 @@ class UserService:
         if data.name is not None:
             target.name = data.name
         if data.max_open_conversations is not None:
+            if data.max_open_conversations > target.max_open_conversations:
+                offer_capacity(session, target.account_id)
             target.max_open_conversations = data.max_open_conversations
         await session.flush()
         return target
@@ -120,6 +123,8 @@ class UserService:
         return target
 
     async def set_availability(self, session: AsyncSession, target: User, availability: Availability) -> User:
+        if availability is Availability.online and target.availability is not Availability.online:
+            offer_capacity(session, target.account_id)  # waiting conversations come to them
         target.availability = availability
         target.last_seen_at = utc_now()
         await session.flush()

@@ -9,9 +9,11 @@ from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import RedirectResponse, Response
 
+from mostrador.api_errors import unstorable_text
 from mostrador.exceptions import MostradorError
 from mostrador.logging import get_logger
 from mostrador.web.deps import CsrfFailed, LoginRequired, PermissionDenied
@@ -108,6 +110,12 @@ def _validation(_error: RequestValidationError) -> tuple[int, str]:
     return 404, gettext("It does not exist or belongs to another account.")
 
 
+def _database(error: DBAPIError) -> tuple[int, str]:
+    if unstorable_text(error):
+        return 422, gettext("The text has an invisible character (NUL) that cannot be saved. Remove it and try again.")
+    return _unexpected(error)
+
+
 def _unexpected(error: Exception) -> tuple[int, str]:
     log.error("ui.crashed", error=repr(error))
     return 500, gettext("Something went wrong on our side; it has been logged. Try again in a moment.")
@@ -121,4 +129,5 @@ def install_ui_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(MostradorError, _wrap(handlers.get(MostradorError), _domain))
     app.add_exception_handler(StarletteHTTPException, _wrap(handlers.get(StarletteHTTPException), _http))
     app.add_exception_handler(RequestValidationError, _wrap(handlers.get(RequestValidationError), _validation))
+    app.add_exception_handler(DBAPIError, _wrap(handlers.get(DBAPIError), _database))
     app.add_exception_handler(Exception, _wrap(handlers.get(Exception), _unexpected))

@@ -3,7 +3,8 @@ conversation with its thread, composer and contact panel. Routes stay thin; ever
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -12,13 +13,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mostrador.channels.base import ChannelCapabilities, MediaKind
 from mostrador.conversations.schemas import ConversationFilters, ConversationPage, ConversationRead, View
 from mostrador.conversations.service import conversation as conversation_service
 from mostrador.inboxes.adapters import capabilities_for
 from mostrador.inboxes.service import inbox as inbox_service
 from mostrador.kit.time import as_utc, utc_now
+from mostrador.message_templates.service import ButtonSpec, TemplateSpec, template_spec
 from mostrador.message_templates.service import message_template as template_service
-from mostrador.message_templates.service import variables
 from mostrador.messages.thread import ThreadPage
 from mostrador.messages.thread import thread as thread_service
 from mostrador.models import Account, Contact, Conversation, ConversationStatus, Inbox, MessageTemplate, User
@@ -33,7 +35,7 @@ STATUSES = tuple(s.value for s in ConversationStatus)
 
 def _as_id(value: str | None) -> int | None:
     value = (value or "").strip()
-    return int(value) if value.isdigit() and len(value) < 19 else None
+    return int(value) if value.isdigit() and len(value) < 19 and int(value) > 0 else None
 
 
 @dataclass(frozen=True)
@@ -189,43 +191,60 @@ async def list_view(
 
 @dataclass
 class TemplateChoice:
+    """A template in the picker: what to ask the agent for (variables, header file, button values)."""
+
     template: MessageTemplate
-    body_variables: list[str]
-    header_variables: list[str]
-    named: bool
-    body_text: str
-    header_text: str = ""
-    footer_text: str = ""
-    buttons: list[str] = field(default_factory=list)
+    spec: TemplateSpec
+    header_accept: str = ""  # the file types a media header takes (the file input's ``accept``)
+
+    @property
+    def named(self) -> bool:
+        return self.spec.named
+
+    @property
+    def body_variables(self) -> list[str]:
+        return self.spec.body_variables
+
+    @property
+    def header_variables(self) -> list[str]:
+        return self.spec.header_variables
+
+    @property
+    def header_media(self) -> MediaKind | None:
+        return self.spec.header_media
+
+    @property
+    def button_inputs(self) -> list[ButtonSpec]:
+        """Buttons the template cannot be sent without: a dynamic link's end, a code."""
+        return [b for b in self.spec.buttons if b.parameter in ("url", "coupon_code")]
+
+    @property
+    def quick_replies(self) -> list[ButtonSpec]:
+        return [b for b in self.spec.buttons if b.parameter == "payload"]
+
+    @property
+    def has_inputs(self) -> bool:
+        return bool(self.body_variables or self.header_variables or self.header_media or self.button_inputs)
 
 
-def template_choice(template: MessageTemplate) -> TemplateChoice:
-    body = header = footer = ""
-    header_format = "TEXT"
-    buttons: list[str] = []
-    for component in template.components:
-        if not isinstance(component, dict):
-            continue
-        kind = str(component.get("type", "")).upper()
-        if kind == "BODY":
-            body = str(component.get("text", ""))
-        elif kind == "HEADER":
-            header_format = str(component.get("format", "TEXT")).upper()
-            header = str(component.get("text", "")) if header_format == "TEXT" else ""
-        elif kind == "FOOTER":
-            footer = str(component.get("text", ""))
-        elif kind == "BUTTONS":
-            buttons = [str(b.get("text", "")) for b in component.get("buttons", []) if isinstance(b, dict)]
-    return TemplateChoice(
-        template=template,
-        body_variables=variables(body),
-        header_variables=variables(header),
-        named=template.parameter_format.upper() == "NAMED",
-        body_text=body,
-        header_text=header,
-        footer_text=footer,
-        buttons=buttons,
+def accept_attribute(capabilities: ChannelCapabilities, kinds: Collection[MediaKind] | None = None) -> str:
+    """The mime types a file input offers: what the channel takes (the server still checks every byte)."""
+    types = sorted(
+        {
+            mime
+            for kind, rule in capabilities.media_types.items()
+            if kinds is None or kind in kinds
+            for mime in rule.mime_types
+        }
     )
+    return ",".join(types)
+
+
+def template_choice(template: MessageTemplate, capabilities: ChannelCapabilities) -> TemplateChoice:
+    spec = template_spec(template)
+    header = spec.header_media
+    accept = accept_attribute(capabilities, [header]) if header is not None else ""
+    return TemplateChoice(template=template, spec=spec, header_accept=accept)
 
 
 @dataclass
@@ -240,10 +259,19 @@ class ConversationView:
     past: ConversationPage
     supports_templates: bool
     max_text_length: int
+    capabilities: ChannelCapabilities
 
     @property
     def window_open(self) -> bool:
         return self.read.window_open
+
+    @property
+    def media_accept(self) -> str:
+        return accept_attribute(self.capabilities)
+
+    @property
+    def media_max_bytes(self) -> int:
+        return max((rule.max_bytes for rule in self.capabilities.media_types.values()), default=0)
 
     @property
     def assignee_name(self) -> str | None:
@@ -297,6 +325,7 @@ async def conversation_view(
         past=past,
         supports_templates=capabilities.supports_templates,
         max_text_length=capabilities.max_text_length,
+        capabilities=capabilities,
     )
 
 

@@ -18,7 +18,9 @@ WHATSAPP_CAPABILITIES = ChannelCapabilities(
         MediaKind.IMAGE: MediaRule(frozenset({"image/jpeg", "image/png"}), 5 * MB),
         MediaKind.VIDEO: MediaRule(frozenset({"video/mp4", "video/3gpp"}), 16 * MB),
         MediaKind.AUDIO: MediaRule(
-            frozenset({"audio/aac", "audio/amr", "audio/mpeg", "audio/mp4", "audio/ogg"}), 16 * MB
+            frozenset({"audio/aac", "audio/amr", "audio/mpeg", "audio/mp4", "audio/ogg"}),
+            16 * MB,
+            codecs=frozenset({("audio/ogg", "opus")}),  # Ogg Vorbis is refused: only Opus plays as audio
         ),
         MediaKind.DOCUMENT: MediaRule(
             frozenset(
@@ -35,12 +37,15 @@ WHATSAPP_CAPABILITIES = ChannelCapabilities(
             ),
             100 * MB,
         ),
-        # 100 KB static / 500 KB animated: the cap here is the animated one.
-        MediaKind.STICKER: MediaRule(frozenset({"image/webp"}), 500 * 1024),
+        # 100 KB static / 500 KB animated: max_bytes is the animated cap, still_max_bytes the static one.
+        MediaKind.STICKER: MediaRule(frozenset({"image/webp"}), 500 * 1024, still_max_bytes=100 * 1024),
     },
     max_text_length=4096,
     supports_read_receipts=True,
     supports_typing=True,
+    caption_kinds=frozenset({MediaKind.IMAGE, MediaKind.VIDEO, MediaKind.DOCUMENT}),
+    max_caption_length=1024,
+    template_header_kinds=frozenset({MediaKind.IMAGE, MediaKind.VIDEO, MediaKind.DOCUMENT}),
 )
 
 

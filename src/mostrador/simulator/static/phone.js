@@ -197,11 +197,20 @@
 
   // ------------------------------------------------------------------ rendering
 
+  // An uploaded file (media id) plays or opens here, as on a phone; a link is only named (never fetched).
   function mediaNode(kind, mediaId, link, caption, filename) {
     const label = T[kind === "image" ? "photo" : kind] || kind;
-    const box = el("div", {});
-    if (mediaId && (kind === "image" || kind === "sticker")) {
-      box.append(el("img", { src: `${root}/_sim/media/${encodeURIComponent(mediaId)}`, alt: caption || label, loading: "lazy" }));
+    const box = el("div", { class: "media", "data-kind": kind });
+    const src = mediaId ? `${root}/_sim/media/${encodeURIComponent(mediaId)}` : null;
+    if (src && (kind === "image" || kind === "sticker")) {
+      box.append(el("img", { src, alt: caption || label, loading: "lazy" }));
+    } else if (src && kind === "video") {
+      box.append(el("video", { src, controls: true, preload: "metadata", "aria-label": label }));
+    } else if (src && kind === "audio") {
+      box.append(el("audio", { src, controls: true, preload: "none", "aria-label": label }));
+    } else if (src && kind === "document") {
+      box.append(el("a", { class: "doc", href: src, download: filename || true, target: "_blank", rel: "noopener" },
+        `📄 ${filename || label}`));
     } else {
       box.append(el("div", { class: "kind" }, `📎 ${label}${filename ? " · " + filename : ""}${link ? " · " + link : ""}`));
     }
@@ -224,7 +233,7 @@
       return el("li", { class: "reaction" }, `${r.emoji || "∅"} ${T.reacted}`);
     }
     if (r.header && r.header.text) bubble.append(el("div", { class: "hdr" }, r.header.text));
-    else if (r.header && r.header.type) bubble.append(el("div", { class: "kind" }, `📎 ${T[r.header.type === "image" ? "photo" : r.header.type] || r.header.type}`));
+    else if (r.header && r.header.type) bubble.append(mediaNode(r.header.type, r.header.media_id, r.header.link, null, r.header.filename));
     if (r.kind === "text") bubble.append(el("div", {}, r.body));
     else if (r.kind === "media") bubble.append(mediaNode(r.media_type, r.media_id, r.link, r.caption, r.filename));
     else if (r.kind === "location") bubble.append(el("div", { class: "kind" }, `📍 ${r.name || T.location}`), r.address ? el("div", {}, r.address) : null);
@@ -252,7 +261,11 @@
               type: "button", reply_to: item.wamid, button: { text: b.text, payload: b.payload },
             }) }, b.text));
           } else if (b.type === "url" && safeHttp(b.url || "")) {
-            actions.append(el("a", { href: safeHttp(b.url), target: "_blank", rel: "noopener noreferrer" }, `↗ ${b.text}`));
+            actions.append(el("a", { href: safeHttp(b.url), target: "_blank", rel: "noopener noreferrer", title: b.url }, `↗ ${b.text}`));
+          } else if (b.type === "copy_code" && b.code) {
+            actions.append(el("button", { type: "button", title: b.code, onclick: () => {
+              if (navigator.clipboard) navigator.clipboard.writeText(b.code).catch(() => {});
+            } }, `⧉ ${T.copy_code} · ${b.code}`));
           } else {
             actions.append(el("button", { type: "button", disabled: true }, b.text));
           }

@@ -5,29 +5,35 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Query, Request
 from pydantic import ValidationError
+from starlette.datastructures import UploadFile
 from starlette.responses import HTMLResponse, Response
 
 from mostrador.auth.dependencies import SessionDep
 from mostrador.canned_responses.service import canned_response as canned_service
+from mostrador.channels.base import MediaKind
 from mostrador.contacts.schemas import ContactUpdate
 from mostrador.contacts.service import contact as contact_service
 from mostrador.conversations.schemas import ConversationUpdate
 from mostrador.conversations.service import conversation as conversation_service
 from mostrador.exceptions import MostradorError, NotFound
+from mostrador.kit.ids import MAX_ID, Id
+from mostrador.media.errors import MediaTooLarge, MediaTypeRefused
+from mostrador.media.uploads import read_upload, refuse_oversized_body
 from mostrador.message_templates.service import message_template as template_service
 from mostrador.messages.errors import ConsentRequired, OutsideServiceWindow
 from mostrador.messages.repository import MessageRepository
-from mostrador.messages.schemas import TemplateParameters
+from mostrador.messages.schemas import TemplateHeaderMedia, TemplateParameters
 from mostrador.messages.service import Sender
 from mostrador.messages.service import message as message_service
 from mostrador.messages.thread import thread as thread_service
 from mostrador.models import ConversationStatus, MessageTemplate, Priority, SenderKind
 from mostrador.realtime.events import account_channel
 from mostrador.web.deps import Shell, ShellDep, ui_router
+from mostrador.web.forms import validation_errors
 from mostrador.web.htmx import Toast, is_htmx
 from mostrador.web.i18n import gettext
 from mostrador.web.inbox_view import (
@@ -36,6 +42,7 @@ from mostrador.web.inbox_view import (
     TemplateChoice,
     conversation_view,
     default_snooze,
+    human_size,
     list_view,
     local_datetime,
     template_choice,
@@ -86,7 +93,7 @@ async def _view(
 
 
 @router.get("/conversations/{conversation_id}", response_model=None)
-async def conversation_page(request: Request, conversation_id: int, shell: ShellDep, session: SessionDep) -> Response:
+async def conversation_page(request: Request, conversation_id: Id, shell: ShellDep, session: SessionDep) -> Response:
     """The whole inbox with this conversation open; for HTMX, only the centre pane and the contact panel."""
     view = await conversation_view(
         session, shell.user, shell.account, conversation_id, locale=_locale(request), mark_read=True
@@ -112,11 +119,11 @@ async def conversation_page(request: Request, conversation_id: int, shell: Shell
 @router.get("/conversations/{conversation_id}/messages", response_model=None)
 async def conversation_messages(
     request: Request,
-    conversation_id: int,
+    conversation_id: Id,
     shell: ShellDep,
     session: SessionDep,
-    before: int | None = None,
-    after: int | None = None,
+    before: Id | None = None,
+    after: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
 ) -> Response:
     """Older history (``before``: the oldest id on screen) or what came after ``after`` (live updates)."""
     conversation = await conversation_service.get(session, shell.account.id, conversation_id)
@@ -131,7 +138,7 @@ async def conversation_messages(
 
 @router.get("/conversations/{conversation_id}/messages/{message_id}", response_model=None)
 async def conversation_message(
-    request: Request, conversation_id: int, message_id: int, shell: ShellDep, session: SessionDep
+    request: Request, conversation_id: Id, message_id: Id, shell: ShellDep, session: SessionDep
 ) -> Response:
     conversation = await conversation_service.get(session, shell.account.id, conversation_id)
     item = await thread_service.one(session, conversation, message_id, locale=_locale(request))
@@ -139,14 +146,14 @@ async def conversation_message(
 
 
 @router.get("/conversations/{conversation_id}/header", response_model=None)
-async def conversation_header(request: Request, conversation_id: int, shell: ShellDep, session: SessionDep) -> Response:
+async def conversation_header(request: Request, conversation_id: Id, shell: ShellDep, session: SessionDep) -> Response:
     view = await _view(request, shell, session, conversation_id)
     return render(request, "conversation/_header.html", _base(request, shell, view))
 
 
 @router.get("/conversations/{conversation_id}/composer", response_model=None)
 async def conversation_composer(
-    request: Request, conversation_id: int, shell: ShellDep, session: SessionDep
+    request: Request, conversation_id: Id, shell: ShellDep, session: SessionDep
 ) -> Response:
     view = await _view(request, shell, session, conversation_id)
     return render(request, "conversation/_composer.html", _base(request, shell, view))
@@ -156,15 +163,46 @@ async def conversation_composer(
 # sending
 
 
+def _media_kind_label(kind: MediaKind | None) -> str:
+    labels = {
+        MediaKind.IMAGE: gettext("photos"),
+        MediaKind.VIDEO: gettext("videos"),
+        MediaKind.AUDIO: gettext("audio files"),
+        MediaKind.DOCUMENT: gettext("documents"),
+        MediaKind.STICKER: gettext("stickers"),
+    }
+    return labels.get(kind, gettext("files")) if kind is not None else gettext("files")
+
+
 def _send_error(error: MostradorError) -> str:
     if isinstance(error, OutsideServiceWindow):
         return gettext("The 24 h window is closed: you can only send an approved template")
     if isinstance(error, ConsentRequired):
         return gettext("This customer stopped marketing messages: send a utility template instead.")
+    if isinstance(error, MediaTooLarge):
+        return gettext("The file is too large: WhatsApp takes %(kind)s of %(size)s at most.") % {
+            "kind": _media_kind_label(error.kind),
+            "size": human_size(error.limit),
+        }
+    if isinstance(error, MediaTypeRefused):
+        return gettext(
+            "WhatsApp does not accept this type of file. Send a JPG or PNG photo, an MP4 video, an audio file "
+            "(AAC, AMR, MP3, M4A or OGG Opus), a PDF, Word, Excel, PowerPoint or text document, or a WEBP sticker."
+        )
+    if error.code == "media_empty":
+        return gettext("The file is empty.")
+    if error.code == "caption_not_allowed":
+        return gettext("Audio files and stickers cannot carry text: send the text as a separate message.")
+    if error.code == "caption_too_long":
+        return gettext("The caption is too long for WhatsApp (1,024 characters at most).")
     if error.code == "text_too_long":
         return gettext("The message is too long for WhatsApp (4,096 characters at most).")
     if error.code == "reply_target_not_found":
         return gettext("The message you were replying to is not in this conversation.")
+    if error.code == "template_header_media":
+        return gettext("Add the template's header: upload a file of the right type or paste a link to it.")
+    if error.code == "template_unsupported":
+        return gettext("This template cannot be sent from Mostrador yet.")
     if error.code in ("template_params", "template_not_found", "template_not_approved"):
         return (
             gettext("Fill in every variable of the template.")
@@ -174,8 +212,20 @@ def _send_error(error: MostradorError) -> str:
     return gettext("The message could not be sent. Try again in a moment.")
 
 
+def _reply_to(raw: object) -> int | None:
+    value = str(raw or "").strip()
+    return int(value) if value.isdigit() and int(value) <= MAX_ID else None
+
+
+def _uploaded(value: object) -> UploadFile | None:
+    """The form's file, if the agent chose one (an empty file input still sends a nameless part)."""
+    if isinstance(value, UploadFile) and (value.filename or value.size):
+        return value
+    return None
+
+
 @router.post("/conversations/{conversation_id}/messages", response_model=None)
-async def send_message(request: Request, conversation_id: int, shell: ShellDep, session: SessionDep) -> Response:
+async def send_message(request: Request, conversation_id: Id, shell: ShellDep, session: SessionDep) -> Response:
     form = await request.form()
     mode = "note" if form.get("mode") == "note" else "reply"
     text = str(form.get("text") or "").strip()
@@ -210,9 +260,49 @@ async def send_message(request: Request, conversation_id: int, shell: ShellDep, 
     return render(request, "conversation/_composer.html", context, headers=_trigger(REFRESH_THREAD))
 
 
+@router.post("/conversations/{conversation_id}/attachments", response_model=None)
+async def send_attachment(request: Request, conversation_id: Id, shell: ShellDep, session: SessionDep) -> Response:
+    """The composer with a file: the file goes to the customer, the text is its caption."""
+    conversation = await conversation_service.get(session, shell.account.id, conversation_id)
+    runtime = request.app.state.runtime
+    error: str | None = None
+    status_code = 422
+    caption = ""
+    try:
+        refuse_oversized_body(request, runtime.settings.media_max_bytes)
+        form = await request.form()
+        caption = str(form.get("text") or "")
+        upload = _uploaded(form.get("file"))
+        if upload is None:
+            error = gettext("Choose a file to send.")
+        else:
+            file = await read_upload(request, upload, runtime.settings.media_max_bytes)
+            view = await _view(request, shell, session, conversation_id)
+            async with session.begin_nested():
+                await message_service.send_media(
+                    session,
+                    view.inbox,
+                    conversation,
+                    view.contact,
+                    Sender(kind=SenderKind.agent, user=shell.user),
+                    file,
+                    store=runtime.media,
+                    caption=caption,
+                    reply_to_id=_reply_to(form.get("reply_to_message_id")),
+                )
+    except MostradorError as failure:
+        error, status_code = _send_error(failure), failure.status_code
+    view = await _view(request, shell, session, conversation_id)
+    context = _base(request, shell, view, composer_mode="reply")
+    if error:
+        context.update(composer_error=error, composer_text=caption.strip())
+        return render(request, "conversation/_composer.html", context, status_code=status_code)
+    return render(request, "conversation/_composer.html", context, headers=_trigger(REFRESH_THREAD))
+
+
 @router.post("/conversations/{conversation_id}/messages/{message_id}/resend", response_model=None)
 async def resend_message(
-    request: Request, conversation_id: int, message_id: int, shell: ShellDep, session: SessionDep
+    request: Request, conversation_id: Id, message_id: Id, shell: ShellDep, session: SessionDep
 ) -> Response:
     view = await _view(request, shell, session, conversation_id)
     failed = await MessageRepository.from_session(session).get(shell.account.id, message_id)
@@ -238,17 +328,29 @@ async def _chosen_template(view: ConversationView, raw_id: str) -> MessageTempla
     return next((t for t in view.templates if t.id == template_id), None)
 
 
-def _template_parameters(choice: TemplateChoice, values: dict[str, str], *, preview: bool) -> TemplateParameters:
-    """The agent's inputs as TemplateParameters; for the preview, empty variables show as {{name}}."""
+def _template_parameters(choice: TemplateChoice, values: dict[str, str]) -> TemplateParameters:
+    """The agent's inputs as TemplateParameters (render's preview mode shows what is still empty as {{name}})."""
+    spec = choice.spec
+    body = {name: values.get(f"body.{name}", "").strip() for name in spec.body_variables}
+    header = {name: values.get(f"header.{name}", "").strip() for name in spec.header_variables}
+    buttons: list[str | None] = [values.get(f"button.{b.index}", "").strip() or None for b in spec.buttons]
+    while buttons and buttons[-1] is None:
+        buttons.pop()
+    link = values.get("header_link", "").strip()
+    return TemplateParameters(
+        name=choice.template.name,
+        language=choice.template.language,
+        body=body if spec.named else list(body.values()),
+        header=header if spec.named else list(header.values()),
+        header_media=TemplateHeaderMedia(link=link) if link and spec.header_media else None,
+        buttons=buttons,
+    )
 
-    def value(key: str, name: str) -> str:
-        entered = values.get(key, "").strip()
-        return entered if entered or not preview else "{{" + name + "}}"
 
-    body_values = {name: value(f"body.{name}", name) for name in choice.body_variables}
-    header = [value(f"header.{i}", name) for i, name in enumerate(choice.header_variables)]
-    body: list[str] | dict[str, str] = body_values if choice.named and body_values else list(body_values.values())
-    return TemplateParameters(name=choice.template.name, language=choice.template.language, body=body, header=header)
+def _invalid_template(error: ValidationError) -> str:
+    if any(item.get("loc", ())[:1] == ("link",) for item in error.errors()):
+        return gettext("The header link must be a web address (https://…).")
+    return gettext("Fill in every variable of the template.")
 
 
 async def _form_values(request: Request) -> dict[str, str]:
@@ -258,56 +360,67 @@ async def _form_values(request: Request) -> dict[str, str]:
     return {key: value for key, value in form.items() if isinstance(value, str)}
 
 
+async def _preview(
+    request: Request, session: SessionDep, view: ConversationView, choice: TemplateChoice, values: dict[str, str]
+) -> dict[str, Any]:
+    """The preview partial's context: the rendered template, or why it cannot be rendered."""
+    try:
+        rendered = await template_service.render(
+            session, view.inbox, _template_parameters(choice, values), preview=True
+        )
+    except MostradorError as error:
+        return {"preview_error": _send_error(error), "preview_text": ""}
+    except ValidationError as invalid:
+        return {"preview_error": _invalid_template(invalid), "preview_text": ""}
+    return {"preview": rendered, "preview_text": rendered.text}
+
+
 @router.get("/conversations/{conversation_id}/template-form", response_model=None)
 async def template_form(
-    request: Request, conversation_id: int, shell: ShellDep, session: SessionDep, template_id: str = ""
+    request: Request, conversation_id: Id, shell: ShellDep, session: SessionDep, template_id: str = ""
 ) -> Response:
     view = await _view(request, shell, session, conversation_id)
     template = await _chosen_template(view, template_id)
     if template is None:
         return HTMLResponse("")
-    choice = template_choice(template)
-    preview = await template_service.render(session, view.inbox, _template_parameters(choice, {}, preview=True))
-    return render(
-        request,
-        "conversation/_template_form.html",
-        _base(request, shell, view, choice=choice, preview_text=preview.text),
-    )
+    choice = template_choice(template, view.capabilities)
+    preview = await _preview(request, session, view, choice, {})
+    return render(request, "conversation/_template_form.html", _base(request, shell, view, choice=choice, **preview))
 
 
 @router.get("/conversations/{conversation_id}/template-preview", response_model=None)
-async def template_preview(request: Request, conversation_id: int, shell: ShellDep, session: SessionDep) -> Response:
-    """The rendered template with the variables typed so far; nothing is sent."""
+async def template_preview(request: Request, conversation_id: Id, shell: ShellDep, session: SessionDep) -> Response:
+    """The rendered template with what has been typed so far; nothing is sent."""
     view = await _view(request, shell, session, conversation_id)
     values = await _form_values(request)
     template = await _chosen_template(view, values.get("template_id", ""))
     if template is None:
         return HTMLResponse("")
-    choice = template_choice(template)
-    context = _base(request, shell, view, choice=choice)
-    try:
-        rendered = await template_service.render(
-            session, view.inbox, _template_parameters(choice, values, preview=True)
-        )
-        context["preview_text"] = rendered.text
-    except MostradorError as error:
-        context["preview_error"] = _send_error(error)
-    return render(request, "conversation/_template_preview.html", context)
+    choice = template_choice(template, view.capabilities)
+    preview = await _preview(request, session, view, choice, values)
+    return render(request, "conversation/_template_preview.html", _base(request, shell, view, choice=choice, **preview))
 
 
 @router.post("/conversations/{conversation_id}/template", response_model=None)
-async def send_template(request: Request, conversation_id: int, shell: ShellDep, session: SessionDep) -> Response:
+async def send_template(request: Request, conversation_id: Id, shell: ShellDep, session: SessionDep) -> Response:
     view = await _view(request, shell, session, conversation_id)
-    values = await _form_values(request)
-    template = await _chosen_template(view, values.get("template_id", ""))
+    runtime = request.app.state.runtime
     error: str | None = None
+    status_code = 422
     choice: TemplateChoice | None = None
-    if template is None:
-        error = gettext("Choose an approved template.")
-    else:
-        choice = template_choice(template)
-        try:
-            params = _template_parameters(choice, values, preview=False)
+    values: dict[str, str] = {}
+    try:
+        refuse_oversized_body(request, runtime.settings.media_max_bytes)
+        form = await request.form()
+        values = {key: value for key, value in form.items() if isinstance(value, str)}
+        template = await _chosen_template(view, values.get("template_id", ""))
+        if template is None:
+            error = gettext("Choose an approved template.")
+        else:
+            choice = template_choice(template, view.capabilities)
+            params = _template_parameters(choice, values)
+            upload = _uploaded(form.get("header_file")) if choice.header_media else None
+            header_file = await read_upload(request, upload, runtime.settings.media_max_bytes) if upload else None
             async with session.begin_nested():
                 await message_service.send_template(
                     session,
@@ -316,24 +429,20 @@ async def send_template(request: Request, conversation_id: int, shell: ShellDep,
                     view.contact,
                     Sender(kind=SenderKind.agent, user=shell.user),
                     params,
+                    header_file=header_file,
+                    store=runtime.media,
                 )
-        except MostradorError as failure:
-            error = _send_error(failure)
-        except ValidationError:
-            error = gettext("Fill in every variable of the template.")
+    except MostradorError as failure:
+        error, status_code = _send_error(failure), failure.status_code
+    except ValidationError as invalid:
+        error = _invalid_template(invalid)
     view = await _view(request, shell, session, conversation_id)
     context = _base(request, shell, view, composer_mode="template")
     if error:
         context.update(composer_error=error, chosen_template=choice, template_values=values)
         if choice is not None:
-            try:
-                preview = await template_service.render(
-                    session, view.inbox, _template_parameters(choice, values, preview=True)
-                )
-                context["preview_text"] = preview.text
-            except MostradorError:
-                context["preview_text"] = ""
-        return render(request, "conversation/_composer.html", context, status_code=422)
+            context.update(await _preview(request, session, view, choice, values))
+        return render(request, "conversation/_composer.html", context, status_code=status_code)
     return render(request, "conversation/_composer.html", context, headers=_trigger(REFRESH_THREAD))
 
 
@@ -343,7 +452,7 @@ async def send_template(request: Request, conversation_id: int, shell: ShellDep,
 
 @router.get("/conversations/{conversation_id}/canned", response_model=None)
 async def canned_suggestions(
-    request: Request, conversation_id: int, shell: ShellDep, session: SessionDep, text: str = ""
+    request: Request, conversation_id: Id, shell: ShellDep, session: SessionDep, text: str = ""
 ) -> Response:
     """Suggestions while the agent types ``/code`` at the end of the composer's text."""
     await conversation_service.get(session, shell.account.id, conversation_id)
@@ -356,7 +465,7 @@ async def canned_suggestions(
 
 
 @router.post("/conversations/{conversation_id}/typing", response_model=None)
-async def typing(request: Request, conversation_id: int, shell: ShellDep, session: SessionDep) -> Response:
+async def typing(request: Request, conversation_id: Id, shell: ShellDep, session: SessionDep) -> Response:
     """Tell the other agents with this conversation open that someone is replying (never stored)."""
     conversation = await conversation_service.get(session, shell.account.id, conversation_id)
     runtime = request.app.state.runtime
@@ -407,27 +516,29 @@ async def _apply(
     return render(request, "conversation/_header.html", _base(request, shell, view), headers=headers, toasts=toasts)
 
 
-def _optional_id(value: object) -> int | None:
+def _id_change(field: str, value: object) -> ConversationUpdate | None:
+    """An empty choice clears ``field`` (unassign, no team); an id sets it; anything else is refused (None)."""
     raw = str(value or "").strip()
-    return int(raw) if raw.isdigit() and len(raw) < 19 else None
+    try:
+        return ConversationUpdate.model_validate({field: raw or None})
+    except ValidationError:
+        return None
 
 
 @router.post("/conversations/{conversation_id}/assign", response_model=None)
-async def assign(request: Request, conversation_id: int, shell: ShellDep, session: SessionDep) -> Response:
+async def assign(request: Request, conversation_id: Id, shell: ShellDep, session: SessionDep) -> Response:
     form = await request.form()
-    data = ConversationUpdate(assignee_id=_optional_id(form.get("assignee_id")))
-    return await _apply(request, shell, session, conversation_id, data)
+    return await _apply(request, shell, session, conversation_id, _id_change("assignee_id", form.get("assignee_id")))
 
 
 @router.post("/conversations/{conversation_id}/team", response_model=None)
-async def set_team(request: Request, conversation_id: int, shell: ShellDep, session: SessionDep) -> Response:
+async def set_team(request: Request, conversation_id: Id, shell: ShellDep, session: SessionDep) -> Response:
     form = await request.form()
-    data = ConversationUpdate(team_id=_optional_id(form.get("team_id")))
-    return await _apply(request, shell, session, conversation_id, data)
+    return await _apply(request, shell, session, conversation_id, _id_change("team_id", form.get("team_id")))
 
 
 @router.post("/conversations/{conversation_id}/priority", response_model=None)
-async def set_priority(request: Request, conversation_id: int, shell: ShellDep, session: SessionDep) -> Response:
+async def set_priority(request: Request, conversation_id: Id, shell: ShellDep, session: SessionDep) -> Response:
     form = await request.form()
     raw = str(form.get("priority") or "")
     data = ConversationUpdate(priority=Priority(raw)) if raw in Priority.__members__ else None
@@ -435,14 +546,14 @@ async def set_priority(request: Request, conversation_id: int, shell: ShellDep, 
 
 
 @router.post("/conversations/{conversation_id}/labels", response_model=None)
-async def set_labels(request: Request, conversation_id: int, shell: ShellDep, session: SessionDep) -> Response:
+async def set_labels(request: Request, conversation_id: Id, shell: ShellDep, session: SessionDep) -> Response:
     form = await request.form()
     names = [str(value) for value in form.getlist("labels") if isinstance(value, str)]
     return await _apply(request, shell, session, conversation_id, ConversationUpdate(labels=names))
 
 
 @router.post("/conversations/{conversation_id}/status", response_model=None)
-async def set_status(request: Request, conversation_id: int, shell: ShellDep, session: SessionDep) -> Response:
+async def set_status(request: Request, conversation_id: Id, shell: ShellDep, session: SessionDep) -> Response:
     form = await request.form()
     raw = str(form.get("status") or "")
     allowed = (ConversationStatus.open.value, ConversationStatus.pending.value, ConversationStatus.resolved.value)
@@ -451,10 +562,13 @@ async def set_status(request: Request, conversation_id: int, shell: ShellDep, se
 
 
 @router.post("/conversations/{conversation_id}/snooze", response_model=None)
-async def snooze(request: Request, conversation_id: int, shell: ShellDep, session: SessionDep) -> Response:
+async def snooze(request: Request, conversation_id: Id, shell: ShellDep, session: SessionDep) -> Response:
     form = await request.form()
     until = local_datetime(str(form.get("until") or ""), shell.account.timezone)
-    data = ConversationUpdate(status=ConversationStatus.snoozed, snoozed_until=until) if until else None
+    try:
+        data = ConversationUpdate(status=ConversationStatus.snoozed, snoozed_until=until) if until else None
+    except ValidationError:  # a moment that does not fit in UTC (year 9999 west of Greenwich)
+        data = None
     return await _apply(request, shell, session, conversation_id, data)
 
 
@@ -462,8 +576,15 @@ async def snooze(request: Request, conversation_id: int, shell: ShellDep, sessio
 # the contact panel
 
 
+@router.get("/conversations/{conversation_id}/contact", response_model=None)
+async def contact_panel(request: Request, conversation_id: Id, shell: ShellDep, session: SessionDep) -> Response:
+    """The panel alone: re-fetched when a colleague (or the API) changes this contact."""
+    view = await _view(request, shell, session, conversation_id)
+    return render(request, "conversation/_contact.html", _base(request, shell, view))
+
+
 @router.post("/conversations/{conversation_id}/contact", response_model=None)
-async def update_contact(request: Request, conversation_id: int, shell: ShellDep, session: SessionDep) -> Response:
+async def update_contact(request: Request, conversation_id: Id, shell: ShellDep, session: SessionDep) -> Response:
     form = await request.form()
     view = await _view(request, shell, session, conversation_id)
     contact = view.contact
@@ -476,15 +597,18 @@ async def update_contact(request: Request, conversation_id: int, shell: ShellDep
     attributes: dict[str, str | int | float | bool | None] = dict.fromkeys(contact.custom_attributes)
     attributes.update(submitted)
     language = str(form.get("language") or "")
+    fields: dict[str, object] = {
+        "name": str(form.get("name") or "").strip(),
+        "language": language or None,
+        "custom_attributes": attributes,
+    }
+    if "email" in form:  # a form without the field leaves the e-mail as it is
+        fields["email"] = str(form.get("email") or "").strip() or None
     errors: dict[str, str] = {}
     try:
-        data = ContactUpdate(
-            name=str(form.get("name") or "").strip(),
-            language=language or None,
-            custom_attributes=attributes,
-        )
-    except ValidationError:
-        errors["name"] = gettext("This value is not valid.")
+        data = ContactUpdate.model_validate(fields)
+    except ValidationError as error:
+        errors = validation_errors(error)
     else:
         await contact_service.update(session, contact, data)
     # Re-read: past conversations and labels are part of the panel.

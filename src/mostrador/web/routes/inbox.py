@@ -7,6 +7,7 @@ from starlette.responses import HTMLResponse, Response
 
 from mostrador.auth.dependencies import SessionDep
 from mostrador.conversations.service import conversation as conversation_service
+from mostrador.kit.ids import Id
 from mostrador.web.deps import ShellDep, ui_router
 from mostrador.web.htmx import is_htmx
 from mostrador.web.inbox_view import ListFilters, agent_names, list_view
@@ -45,7 +46,7 @@ async def inbox_rows(request: Request, shell: ShellDep, session: SessionDep, cur
 
 
 @router.get("/inbox/row/{conversation_id}", response_model=None)
-async def inbox_row(request: Request, conversation_id: int, shell: ShellDep, session: SessionDep) -> Response:
+async def inbox_row(request: Request, conversation_id: Id, shell: ShellDep, session: SessionDep) -> Response:
     """One row for a live update; empty when the conversation no longer belongs in this list."""
     filters = ListFilters.from_request(request)
     found = await conversation_service.get(session, shell.account.id, conversation_id)

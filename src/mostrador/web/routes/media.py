@@ -15,6 +15,7 @@ from starlette.responses import Response
 
 from mostrador.auth.dependencies import SessionDep
 from mostrador.exceptions import NotFound
+from mostrador.kit.ids import Id
 from mostrador.messages.thread import thread as thread_service
 from mostrador.models import AttachmentState
 from mostrador.web.deps import CurrentAgent, ui_router
@@ -64,7 +65,7 @@ def content_disposition(kind: str, filename: str) -> str:
 
 @router.get("/media/{attachment_id}", response_model=None)
 async def media(
-    request: Request, attachment_id: int, user: CurrentAgent, session: SessionDep, download: bool = False
+    request: Request, attachment_id: Id, user: CurrentAgent, session: SessionDep, download: bool = False
 ) -> Response:
     attachment = await thread_service.attachment(session, user.account_id, attachment_id)
     if attachment.state is not AttachmentState.stored or not attachment.storage_key:

@@ -7,6 +7,7 @@ from starlette.responses import Response
 
 from mostrador.auth.dependencies import SessionDep
 from mostrador.exceptions import BadRequest, Conflict
+from mostrador.kit.ids import Id
 from mostrador.models import Role
 from mostrador.users.schemas import UserCreate, UserUpdate
 from mostrador.users.service import user as user_service
@@ -58,7 +59,7 @@ async def create_agent(request: Request, _user: AdminAgent, session: SessionDep,
 
 @router.post("/{user_id}", response_model=None)
 async def update_agent(
-    request: Request, user_id: int, _user: AdminAgent, session: SessionDep, shell: ShellDep
+    request: Request, user_id: Id, _user: AdminAgent, session: SessionDep, shell: ShellDep
 ) -> Response:
     form = await read_form(request)
     data, errors = parse(UserUpdate, {k: v for k, v in form.items() if v != "" or k == "name"})
@@ -75,7 +76,7 @@ async def update_agent(
 
 @router.post("/{user_id}/deactivate", response_model=None)
 async def deactivate_agent(
-    request: Request, user_id: int, user: AdminAgent, session: SessionDep, shell: ShellDep
+    request: Request, user_id: Id, user: AdminAgent, session: SessionDep, shell: ShellDep
 ) -> Response:
     try:
         target = await user_service.deactivate(session, user, user_id)
@@ -88,7 +89,7 @@ async def deactivate_agent(
 
 @router.post("/{user_id}/activate", response_model=None)
 async def activate_agent(
-    request: Request, user_id: int, _user: AdminAgent, session: SessionDep, shell: ShellDep
+    request: Request, user_id: Id, _user: AdminAgent, session: SessionDep, shell: ShellDep
 ) -> Response:
     target = await user_service.activate(session, shell.account.id, user_id)
     message = gettext("%(name)s can sign in again.") % {"name": target.name}

@@ -9,6 +9,7 @@ from mostrador.auth.dependencies import SessionDep
 from mostrador.canned_responses.schemas import CannedResponseCreate, CannedResponseUpdate
 from mostrador.canned_responses.service import canned_response as canned_service
 from mostrador.exceptions import Conflict
+from mostrador.kit.ids import Id
 from mostrador.web.deps import AdminAgent, ShellDep, SupervisorAgent, ui_router
 from mostrador.web.forms import domain_message, parse, read_form
 from mostrador.web.i18n import gettext
@@ -55,7 +56,7 @@ async def create_canned(request: Request, _user: AdminAgent, session: SessionDep
 
 @router.post("/{response_id}", response_model=None)
 async def update_canned(
-    request: Request, response_id: int, _user: AdminAgent, session: SessionDep, shell: ShellDep
+    request: Request, response_id: Id, _user: AdminAgent, session: SessionDep, shell: ShellDep
 ) -> Response:
     form = await read_form(request)
     data, errors = parse(CannedResponseUpdate, form)
@@ -72,7 +73,7 @@ async def update_canned(
 
 @router.post("/{response_id}/delete", response_model=None)
 async def delete_canned(
-    request: Request, response_id: int, _user: AdminAgent, session: SessionDep, shell: ShellDep
+    request: Request, response_id: Id, _user: AdminAgent, session: SessionDep, shell: ShellDep
 ) -> Response:
     await canned_service.delete(session, shell.account.id, response_id)
     return await saved(request, URL, TEMPLATE, _context(session, shell), gettext("Canned response deleted."))

@@ -3,15 +3,18 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from mostrador.auth.dependencies import RuntimeDep, SessionDep
 from mostrador.exceptions import Conflict
-from mostrador.inboxes.schemas import WhatsAppInboxCreate
+from mostrador.inboxes.schemas import InboxUpdate, WhatsAppInboxCreate
 from mostrador.inboxes.service import inbox as inbox_service
+from mostrador.kit.ids import Id
+from mostrador.models import Inbox
 from mostrador.web.deps import AdminAgent, ShellDep, SupervisorAgent, ui_router
 from mostrador.web.forms import domain_message, parse, read_form
-from mostrador.web.htmx import hx_redirect
+from mostrador.web.htmx import Toast, hx_redirect, is_htmx
+from mostrador.web.i18n import gettext
 from mostrador.web.routes.settings.common import page
 from mostrador.web.templating import render
 
@@ -57,16 +60,41 @@ async def create_inbox(
     return render(request, "settings/inbox_new.html", context, status_code=422)
 
 
-@router.get("/{inbox_id}", response_model=None)
-async def inbox_detail(
-    request: Request, inbox_id: int, _user: AdminAgent, session: SessionDep, shell: ShellDep, runtime: RuntimeDep
-) -> Response:
-    found = await inbox_service.get(session, shell.account.id, inbox_id)
-    context = {
+def _detail_context(request: Request, inbox: Inbox, runtime: RuntimeDep, **extra: Any) -> dict[str, Any]:
+    return {
         "section": "inboxes",
-        "inbox": found,
+        "inbox": inbox,
         "created": request.query_params.get("created") == "1",
         "webhook_url": webhook_url(runtime),
         "verify_token": runtime.settings.wa_verify_token,
+        "values": {"name": inbox.name},
+        "errors": {},
+        **extra,
     }
-    return render(request, "settings/inbox_detail.html", context)
+
+
+@router.get("/{inbox_id}", response_model=None)
+async def inbox_detail(
+    request: Request, inbox_id: Id, _user: AdminAgent, session: SessionDep, shell: ShellDep, runtime: RuntimeDep
+) -> Response:
+    found = await inbox_service.get(session, shell.account.id, inbox_id)
+    return render(request, "settings/inbox_detail.html", _detail_context(request, found, runtime))
+
+
+@router.post("/{inbox_id}", response_model=None)
+async def update_inbox(
+    request: Request, inbox_id: Id, _user: AdminAgent, session: SessionDep, shell: ShellDep, runtime: RuntimeDep
+) -> Response:
+    """Name and auto-assignment. An unticked checkbox is not sent at all, so its absence means "off"."""
+    found = await inbox_service.get(session, shell.account.id, inbox_id)
+    form = await read_form(request)
+    values = {"name": form.get("name", "").strip()}
+    data, errors = parse(InboxUpdate, {**values, "auto_assign": "auto_assign" in form})
+    if data is None:
+        context = _detail_context(request, found, runtime, values=values, errors=errors)
+        return render(request, "settings/inbox_detail.html", context, status_code=422)
+    await inbox_service.update(session, shell.account.id, found.id, data)
+    if not is_htmx(request):
+        return RedirectResponse(f"/settings/inboxes/{found.id}", status_code=303)
+    context = _detail_context(request, found, runtime)
+    return render(request, "settings/inbox_detail.html", context, toasts=[Toast(gettext("Changes saved."))])

@@ -7,6 +7,7 @@ from starlette.responses import Response
 
 from mostrador.auth.dependencies import SessionDep
 from mostrador.exceptions import Conflict
+from mostrador.kit.ids import Id
 from mostrador.labels.schemas import DEFAULT_COLOR, LabelCreate, LabelUpdate
 from mostrador.labels.service import label as label_service
 from mostrador.web.deps import AdminAgent, ShellDep, SupervisorAgent, ui_router
@@ -56,7 +57,7 @@ async def create_label(request: Request, _user: AdminAgent, session: SessionDep,
 
 @router.post("/{label_id}", response_model=None)
 async def update_label(
-    request: Request, label_id: int, _user: AdminAgent, session: SessionDep, shell: ShellDep
+    request: Request, label_id: Id, _user: AdminAgent, session: SessionDep, shell: ShellDep
 ) -> Response:
     form = await read_form(request)
     data, errors = parse(LabelUpdate, form)
@@ -73,7 +74,7 @@ async def update_label(
 
 @router.post("/{label_id}/delete", response_model=None)
 async def delete_label(
-    request: Request, label_id: int, _user: AdminAgent, session: SessionDep, shell: ShellDep
+    request: Request, label_id: Id, _user: AdminAgent, session: SessionDep, shell: ShellDep
 ) -> Response:
     await label_service.delete(session, shell.account.id, label_id)
     return await saved(request, URL, TEMPLATE, _context(session, shell), gettext("Label deleted."))

@@ -7,6 +7,7 @@ from starlette.responses import Response
 
 from mostrador.auth.dependencies import SessionDep
 from mostrador.exceptions import Conflict
+from mostrador.kit.ids import Id
 from mostrador.teams.schemas import TeamCreate, TeamUpdate
 from mostrador.teams.service import team as team_service
 from mostrador.users.service import user as user_service
@@ -62,7 +63,7 @@ async def create_team(request: Request, _user: AdminAgent, session: SessionDep, 
 
 @router.post("/{team_id}", response_model=None)
 async def rename_team(
-    request: Request, team_id: int, _user: AdminAgent, session: SessionDep, shell: ShellDep
+    request: Request, team_id: Id, _user: AdminAgent, session: SessionDep, shell: ShellDep
 ) -> Response:
     form = await read_form(request)
     data, errors = parse(TeamUpdate, form)
@@ -78,7 +79,7 @@ async def rename_team(
 
 @router.post("/{team_id}/delete", response_model=None)
 async def delete_team(
-    request: Request, team_id: int, _user: AdminAgent, session: SessionDep, shell: ShellDep
+    request: Request, team_id: Id, _user: AdminAgent, session: SessionDep, shell: ShellDep
 ) -> Response:
     await team_service.delete(session, shell.account.id, team_id)
     return await saved(request, URL, TEMPLATE, _context(session, shell), gettext("Team deleted."))
@@ -86,7 +87,7 @@ async def delete_team(
 
 @router.post("/{team_id}/members", response_model=None)
 async def add_member(
-    request: Request, team_id: int, _user: AdminAgent, session: SessionDep, shell: ShellDep
+    request: Request, team_id: Id, _user: AdminAgent, session: SessionDep, shell: ShellDep
 ) -> Response:
     form = await read_form(request)
     user_id = form_id(form.get("user_id"))
@@ -100,7 +101,7 @@ async def add_member(
 
 @router.post("/{team_id}/members/{user_id}/remove", response_model=None)
 async def remove_member(
-    request: Request, team_id: int, user_id: int, _user: AdminAgent, session: SessionDep, shell: ShellDep
+    request: Request, team_id: Id, user_id: Id, _user: AdminAgent, session: SessionDep, shell: ShellDep
 ) -> Response:
     await team_service.remove_member(session, shell.account.id, team_id, user_id)
     return await saved(request, URL, TEMPLATE, _context(session, shell), gettext("Member removed."))

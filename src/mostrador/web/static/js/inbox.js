@@ -1,7 +1,9 @@
 // The inbox's live behaviour (no inline scripts: the CSP forbids them).
-//  - realtime: SSE events ("sse:rt" on #realtime) refresh the list rows and the open conversation in place;
+//  - realtime: SSE events ("sse:rt" on #realtime) refresh the list rows, the open conversation and the contact
+//    panel in place;
 //  - the thread: scroll to the newest, load older history near the top, dedupe by message id;
-//  - the composer: modes (reply / note / template), reply-to, canned responses, typing signal.
+//  - the composer: modes (reply / note / template), reply-to, canned responses, typing signal, an attached file
+//    (posted to the form's data-attach-url, with the text as its caption).
 (function () {
   "use strict";
 
@@ -181,6 +183,7 @@
       if (cid && cid === open && String(data.user_id) !== myId()) showTyping(data.name || "", data.ttl);
       return;
     }
+    if (data.type === "contact.updated") { onContact(data); return; }
     if (cid) refreshRow(cid);
     if (!cid || cid !== open) return;
     if (data.type === "message.created") {
@@ -195,12 +198,51 @@
       if (data.message_id && document.getElementById("m-" + data.message_id)) refreshMessage(data.message_id);
       else refreshThread();
     } else if (data.type === "conversation.updated" && data.what !== "read") {
-      var header = $("#conversation-header");
-      var active = document.activeElement;
-      var editing = header && active && header.contains(active) && /^(SELECT|INPUT)$/.test(active.tagName);
-      if (!editing && !(header && header.querySelector("details[open]"))) refreshPart("header", "#conversation-header");
+      refreshHeader();
     }
   }
+  function editingIn(el) {
+    var active = document.activeElement;
+    return !!(el && active && el.contains(active) && /^(SELECT|INPUT|TEXTAREA)$/.test(active.tagName));
+  }
+  function refreshHeader() {
+    var header = $("#conversation-header");
+    if (!editingIn(header) && !(header && header.querySelector("details[open]"))) refreshPart("header", "#conversation-header");
+  }
+
+  // ------------------------------------------------------------------ contact panel
+  // A colleague (or the API) changed a contact: its rows, and the panel and header if it is the open one. Never
+  // under the agent's cursor: while they edit the panel the refresh waits until focus leaves it. A panel that
+  // already shows this version (the agent who saved it, with its "saved" note) is left alone.
+  function panel() { return $("#contact-details"); }
+  var contactLater = false;
+  function refreshContact() {
+    var id = openId();
+    contactLater = editingIn(panel());
+    if (!id || contactLater) return;
+    get("/conversations/" + id + "/contact").then(function (html) {
+      var current = panel(), node = html && fragment(html).firstElementChild;
+      if (!node || !current || id !== openId() || editingIn(current)) return;
+      if (node.getAttribute("data-contact-version") === current.getAttribute("data-contact-version")) return;
+      current.replaceWith(node);
+      activate(node);
+    });
+  }
+  function onContact(data) {
+    var contactId = String(data.contact_id);
+    document.querySelectorAll('#conversation-rows [data-contact-id="' + contactId + '"]').forEach(function (row) {
+      refreshRow(row.getAttribute("data-conversation-id"));
+    });
+    var p = panel();
+    if (!p || p.getAttribute("data-contact-id") !== contactId) return;
+    if (p.getAttribute("data-contact-version") === data.version) return;
+    refreshContact();
+    refreshHeader();
+  }
+  document.addEventListener("focusout", function (event) {
+    var p = panel();
+    if (contactLater && p && !p.contains(event.relatedTarget)) setTimeout(refreshContact, 0);
+  });
 
   var everOpen = false, lostStream = false;
   document.addEventListener("sse:rt", function (event) {
@@ -212,7 +254,7 @@
   document.addEventListener("htmx:sseError", function () { if (everOpen) lostStream = true; });
   document.addEventListener("htmx:sseOpen", function () {
     // After a gap, catch up on what happened while the stream was down.
-    if (lostStream) { refreshList(); refreshThread(); }
+    if (lostStream) { refreshList(); refreshThread(); refreshContact(); }
     everOpen = true;
     lostStream = false;
   });
@@ -249,6 +291,9 @@
     if (tpl) tpl.hidden = mode !== "template";
     var area = form.querySelector("[data-composer]");
     if (area) area.placeholder = form.getAttribute("data-placeholder-" + (mode === "note" ? "note" : "reply")) || "";
+    var attach = form.querySelector("[data-attach]");
+    if (attach) attach.hidden = mode !== "reply";
+    if (mode !== "reply") clearAttachment();
     var sendReply = form.querySelector("[data-send-label-reply]");
     var sendNote = form.querySelector("[data-send-label-note]");
     if (sendReply) sendReply.hidden = mode === "note";
@@ -258,6 +303,53 @@
       if (select) select.focus();
     }
   }
+  // ------------------------------------------------------------------ attached file
+  function attachedFile() {
+    var form = composer();
+    var input = form && form.querySelector("[data-attach-input]");
+    return input && input.files && input.files.length ? input.files[0] : null;
+  }
+  function humanSize(bytes) {
+    if (bytes < 1024) return bytes + " B";
+    if (bytes < 1024 * 1024) return Math.round(bytes / 1024) + " KB";
+    return (bytes / (1024 * 1024)).toFixed(1) + " MB";
+  }
+  function showAttachment() {
+    var form = composer();
+    if (!form) return;
+    var file = attachedFile();
+    var chip = form.querySelector("[data-attachment]");
+    var area = form.querySelector("[data-composer]");
+    if (chip) {
+      chip.hidden = !file;
+      var name = chip.querySelector("[data-attachment-name]");
+      var size = chip.querySelector("[data-attachment-size]");
+      if (name) name.textContent = file ? file.name : "";
+      if (size) size.textContent = file ? humanSize(file.size) : "";
+    }
+    if (area) {
+      var key = file ? "data-placeholder-caption" : "data-placeholder-" + (form.getAttribute("data-mode") === "note" ? "note" : "reply");
+      area.placeholder = form.getAttribute(key) || "";
+      area.focus();
+    }
+  }
+  function clearAttachment() {
+    var form = composer();
+    var input = form && form.querySelector("[data-attach-input]");
+    if (!input || !input.value) return;
+    input.value = "";
+    showAttachment();
+  }
+  // A reply with a file goes to the attachments route (multipart); the text becomes the caption.
+  document.addEventListener("htmx:configRequest", function (event) {
+    var form = composer();
+    if (!form || event.detail.elt !== form || form.getAttribute("data-mode") !== "reply" || !attachedFile()) return;
+    event.detail.path = form.getAttribute("data-attach-url") || event.detail.path;
+  });
+  document.addEventListener("change", function (event) {
+    if (event.target.matches && event.target.matches("[data-attach-input]")) showAttachment();
+  });
+
   function setReply(id, text) {
     var form = composer();
     if (!form) return;
@@ -295,6 +387,7 @@
     var reply = t.closest("[data-reply-to]");
     if (reply) { setReply(reply.getAttribute("data-reply-to"), reply.getAttribute("data-reply-text")); return; }
     if (t.closest("[data-reply-cancel]")) { setReply("", ""); return; }
+    if (t.closest("[data-attachment-clear]")) { clearAttachment(); return; }
     var canned = t.closest("[data-canned-content]");
     if (canned) { insertCanned(canned); return; }
     var focus = t.closest("[data-focus]");
