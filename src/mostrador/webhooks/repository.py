@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Dialect
 
+from mostrador.db import Database
 from mostrador.kit.db.upsert import insert_ignore
 from mostrador.kit.repository import RepositoryBase
 from mostrador.kit.time import utc_now
@@ -31,33 +32,6 @@ class WebhookEventRepository(RepositoryBase[WebhookEvent]):
             },
             ["channel_kind", "provider_key"],
         )
-
-    async def insert_many_if_new(self, kind: ChannelKind, items: Sequence[tuple[str, str]]) -> dict[str, int]:
-        """Insert (provider_key, body) pairs in one round trip; returns the ids of the rows that were new.
-
-        Hand-written SQL on purpose: this runs for every webhook delivery we receive, and building the same
-        statement through the ORM costs more than the database's own work (measured in bench/intake.py).
-        """
-        if not items:
-            return {}
-        connection = await self.session.connection()
-        dialect = connection.dialect
-        constants = _bound_constants(dialect, kind)
-        if dialect.name == "postgresql":
-            # One statement text whatever the batch size, so the driver prepares it once.
-            parameters: tuple[object, ...] = (
-                constants["received_at"],
-                [key for key, _body in items],
-                [body for _key, body in items],
-            )
-            sql = _POSTGRES_INSERT.format(**{k: v for k, v in constants.items() if k != "received_at"})
-        else:
-            row = "({channel_kind}, {state}, 0, 0, ?, ?, ?)".format(**constants)
-            parameters = tuple(value for key, body in items for value in (key, body, constants["received_at"]))
-            sql = _SQLITE_INSERT.format(values=", ".join([row] * len(items)))
-        result = await connection.exec_driver_sql(sql, parameters)
-        inserted: list[Any] = list(result)
-        return {str(event_id_key[1]): int(event_id_key[0]) for event_id_key in inserted}
 
     async def get_for_update(self, event_id: int) -> WebhookEvent | None:
         return await self.one_or_none(select(WebhookEvent).where(WebhookEvent.id == event_id).with_for_update())
@@ -118,3 +92,42 @@ def _bound_constants(dialect: Dialect, kind: ChannelKind) -> dict[str, object]:
         "state": literal("state", WebhookEventState.received),
         "received_at": bind("received_at", utc_now()),
     }
+
+
+async def insert_many_if_new(db: Database, kind: ChannelKind, items: Sequence[tuple[str, str]]) -> dict[str, int]:
+    """Store (provider_key, body) pairs in one statement, committed on return; the ids of the rows that were new.
+
+    Hand-written SQL on a dedicated connection on purpose: this runs for every webhook delivery we receive, and
+    going through the ORM session cost more than the database's own work (bench/intake.py).
+    """
+    if not items:
+        return {}
+    constants = _bound_constants(db.engine.dialect, kind)
+    literals = {key: value for key, value in constants.items() if key != "received_at"}
+    async with db.intake.driver() as driver:
+        if db.engine.dialect.name == "postgresql":
+            # One statement text whatever the batch size, so the driver prepares it once.
+            rows = await driver.fetch(
+                _POSTGRES_INSERT.format(**literals),
+                constants["received_at"],
+                [key for key, _body in items],
+                [body for _key, body in items],
+            )
+        else:
+            row = "({channel_kind}, {state}, 0, 0, ?, ?, ?)".format(**literals)
+            parameters = [value for key, body in items for value in (key, body, constants["received_at"])]
+            async with _sqlite_writer(db):
+                rows = await driver.execute_fetchall(
+                    _SQLITE_INSERT.format(values=", ".join([row] * len(items))), parameters
+                )
+                await driver.commit()
+    return {str(found[1]): int(found[0]) for found in rows}
+
+
+@asynccontextmanager
+async def _sqlite_writer(db: Database) -> AsyncIterator[None]:
+    if db.write_lock is None:
+        yield
+        return
+    async with db.write_lock:
+        yield

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from collections.abc import Sequence
@@ -40,8 +41,9 @@ from mostrador.models import (
     WebhookEventState,
 )
 from mostrador.runtime import Runtime
-from mostrador.webhooks.repository import WebhookEventRepository
+from mostrador.webhooks.repository import WebhookEventRepository, insert_many_if_new
 from mostrador.worker import enqueue
+from mostrador.worker.enqueue import PendingJob
 from mostrador.worker.registry import backoff_seconds
 
 log = get_logger(__name__)
@@ -74,6 +76,7 @@ class ProcessReport:
 
 class WebhookIntake:
     def __init__(self) -> None:
+        self._doorbells: set[asyncio.Task[None]] = set()
         self._batchers: WeakKeyDictionary[Runtime, Batcher[tuple[ChannelKind, bytes, bool], bool]] = WeakKeyDictionary()
 
     async def store(self, runtime: Runtime, kind: ChannelKind, body: bytes, *, urgent: bool = True) -> bool:
@@ -90,24 +93,32 @@ class WebhookIntake:
 
     async def _store_batch(self, runtime: Runtime, items: Sequence[tuple[ChannelKind, bytes, bool]]) -> list[bool]:
         """``urgent`` bodies (a customer wrote) ring the inbound queue; receipts-only bodies a lower one."""
-        keyed = [(kind, hashlib.sha256(body).hexdigest(), body) for kind, body, _urgent in items]
-        urgent_keys = {hashlib.sha256(body).hexdigest() for _kind, body, urgent in items if urgent}
+        keyed = [(kind, hashlib.sha256(body).hexdigest(), body, urgent) for kind, body, urgent in items]
         created: dict[tuple[ChannelKind, str], int] = {}
-        async with runtime.unit_of_work(write=True) as session:
-            repository = WebhookEventRepository.from_session(session)
-            for kind in {kind for kind, _key, _body in keyed}:
-                unique = {key: body.decode("utf-8", errors="replace") for k, key, body in keyed if k is kind}
-                urgent: list[int] = []
-                receipts: list[int] = []
-                for key, event_id in (await repository.insert_many_if_new(kind, list(unique.items()))).items():
-                    created[(kind, key)] = event_id
-                    (urgent if key in urgent_keys else receipts).append(event_id)
-                for start in range(0, len(urgent), BODIES_PER_JOB):
-                    enqueue(session, "webhooks.process", *urgent[start : start + BODIES_PER_JOB])
-                for start in range(0, len(receipts), RECEIPTS_PER_JOB):
-                    enqueue(session, "webhooks.process_receipts", *receipts[start : start + RECEIPTS_PER_JOB])
+        jobs: list[PendingJob] = []
+        for kind in {kind for kind, _key, _body, _urgent in keyed}:
+            unique = {key: body.decode("utf-8", errors="replace") for k, key, body, _u in keyed if k is kind}
+            urgent_keys = {key for k, key, _body, urgent in keyed if k is kind and urgent}
+            urgent: list[int] = []
+            receipts: list[int] = []
+            for key, event_id in (await insert_many_if_new(runtime.db, kind, list(unique.items()))).items():
+                created[(kind, key)] = event_id
+                (urgent if key in urgent_keys else receipts).append(event_id)
+            jobs += [
+                PendingJob("webhooks.process", tuple(urgent[start : start + BODIES_PER_JOB]))
+                for start in range(0, len(urgent), BODIES_PER_JOB)
+            ]
+            jobs += [
+                PendingJob("webhooks.process_receipts", tuple(receipts[start : start + RECEIPTS_PER_JOB]))
+                for start in range(0, len(receipts), RECEIPTS_PER_JOB)
+            ]
+        # The rows are committed, so the senders may have their answer now; the doorbells ring meanwhile (for the
+        # embedded runner before any answer goes out; a doorbell lost to a crash is re-rung by the sweeper).
+        doorbell = asyncio.create_task(runtime.after_commit(jobs, []), name="webhook-doorbells")
+        self._doorbells.add(doorbell)
+        doorbell.add_done_callback(self._doorbells.discard)
         answers = []
-        for kind, key, _body in keyed:
+        for kind, key, _body, _urgent in keyed:
             answers.append(created.pop((kind, key), None) is not None)  # a repeat inside the batch is a duplicate
         return answers
 
