@@ -295,23 +295,27 @@ class ConversationService:
         return conversation
 
     async def assign(self, session: AsyncSession, actor: User, conversation: Conversation, user_id: int | None) -> None:
-        if conversation.assignee_id is not None and conversation.status in LOAD_STATUSES:
-            offer_capacity(session, conversation.account_id)  # the previous assignee has a place free
+        previous = conversation.assignee_id
         if user_id is None:
             conversation.assignee_id = None
-            if conversation.status is ConversationStatus.open:
-                offer_capacity(session, conversation.account_id)  # back in the queue
             await self._activity(session, conversation, "unassigned", actor)
-            return
-        assignee = (
-            await session.execute(
-                scoped(select(User), User, conversation.account_id).where(User.id == user_id, User.is_active.is_(True))
-            )
-        ).scalar_one_or_none()
-        if assignee is None:
-            raise NotFound(f"agent {user_id} not found in this account", code="agent_not_found")
-        conversation.assignee_id = assignee.id
-        await self._activity(session, conversation, "assigned", actor, target=assignee.name)
+        else:
+            assignee = (
+                await session.execute(
+                    scoped(select(User), User, conversation.account_id).where(
+                        User.id == user_id, User.is_active.is_(True)
+                    )
+                )
+            ).scalar_one_or_none()
+            if assignee is None:
+                raise NotFound(f"agent {user_id} not found in this account", code="agent_not_found")
+            conversation.assignee_id = assignee.id
+            await self._activity(session, conversation, "assigned", actor, target=assignee.name)
+        handed_over = previous is not None and previous != conversation.assignee_id
+        if handed_over and conversation.status in LOAD_STATUSES:
+            offer_capacity(session, conversation.account_id)  # the previous assignee has a place free
+        elif conversation.assignee_id is None and conversation.status is ConversationStatus.open:
+            offer_capacity(session, conversation.account_id)  # back in the queue
 
     async def set_team(
         self, session: AsyncSession, actor: User, conversation: Conversation, team_id: int | None
