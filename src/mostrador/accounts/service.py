@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from mostrador.models import Account
@@ -40,14 +44,19 @@ class AccountService:
         engine = session.bind
         if isinstance(engine, AsyncEngine) and engine.dialect.name == "postgresql":
             try:
-                async with engine.begin() as connection:
-                    await connection.exec_driver_sql("SET LOCAL lock_timeout = '1s'")
-                    taken = (await connection.execute(statement)).scalar_one_or_none()
-            except DBAPIError:
-                taken = None  # our own transaction holds the row: take it there
+                # Bounded: with every pooled connection held by callers waiting here, the pool would never free one.
+                taken = await asyncio.wait_for(self._take_apart(engine, statement), timeout=1.5)
+            except (DBAPIError, SQLAlchemyTimeoutError, TimeoutError):
+                taken = None  # our own transaction holds the row, or no connection is free: take it there
             if taken is not None:
                 return int(taken) - 1
         return int((await session.execute(statement)).scalar_one()) - 1
+
+    async def _take_apart(self, engine: AsyncEngine, statement: Any) -> int | None:
+        async with engine.begin() as connection:
+            await connection.exec_driver_sql("SET LOCAL lock_timeout = '1s'")
+            taken = (await connection.execute(statement)).scalar_one_or_none()
+        return None if taken is None else int(taken)
 
 
 account = AccountService()

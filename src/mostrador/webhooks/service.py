@@ -51,10 +51,11 @@ log = get_logger(__name__)
 # A status can outrun the commit of the send that produced its wamid; give that send time to land.
 UNKNOWN_STATUS_RETRIES = 3
 MAX_ATTEMPTS = 8
-# Bodies stored in one group commit are processed together, this many per job: receipts-only bodies
-# set-based; the others one by one in one transaction (few, so the first one's agent is not kept waiting).
+# Receipts-only bodies stored in one group commit are applied together, set-based, this many per job. Other
+# bodies get a job (a transaction) each: sharing one held every body's row locks until the last committed, and
+# two such jobs deadlocked on PostgreSQL when two customers' messages came in opposite orders (found in review).
 RECEIPTS_PER_JOB = 200
-BODIES_PER_JOB = 16
+BODIES_PER_JOB = 1
 
 
 class _StatusesAhead(Exception):
@@ -188,6 +189,8 @@ class WebhookIntake:
         by_inbox: dict[int, tuple[Inbox, list[StatusUpdate]]] = {}
         for _row, inbox, updates in plain:
             by_inbox.setdefault(inbox.id, (inbox, []))[1].extend(updates)
+        # Locks go in one global order, (inbox id, message id), so two receipt jobs cannot deadlock.
+        by_inbox = dict(sorted(by_inbox.items()))
         try:
             async with session.begin_nested():
                 unknown: set[str] = set()
