@@ -7,7 +7,19 @@ from dataclasses import dataclass
 from mostrador.accounts.service import account as account_service
 from mostrador.inboxes.schemas import WhatsAppInboxCreate
 from mostrador.inboxes.service import inbox as inbox_service
-from mostrador.models import Account, Inbox, Role, User
+from mostrador.kit.time import utc_now
+from mostrador.models import (
+    Account,
+    Contact,
+    Conversation,
+    Direction,
+    Inbox,
+    Message,
+    MessageStatus,
+    Role,
+    SenderKind,
+    User,
+)
 from mostrador.runtime import Runtime
 from mostrador.users.schemas import UserCreate
 from mostrador.users.service import user as user_service
@@ -80,3 +92,37 @@ async def make_world(
     token = await make_token(runtime, admin)
     inbox = await make_inbox(runtime, account, phone_number_id, waba_id, graph_url)
     return World(account=account, admin=admin, token=token, inbox=inbox)
+
+
+async def make_sent_messages(runtime: Runtime, world: World, wamids: list[str]) -> list[Message]:
+    """Agent messages Meta accepted (status ``sent``, with these wamids) in one customer's conversation."""
+    async with runtime.unit_of_work() as session:
+        contact = Contact(account_id=world.account.id, wa_id="34600000001")
+        session.add(contact)
+        await session.flush()
+        conversation = Conversation(
+            account_id=world.account.id,
+            display_id=1,
+            inbox_id=world.inbox.id,
+            contact_id=contact.id,
+            last_activity_at=utc_now(),
+        )
+        session.add(conversation)
+        await session.flush()
+        messages = [
+            Message(
+                account_id=world.account.id,
+                inbox_id=world.inbox.id,
+                conversation_id=conversation.id,
+                direction=Direction.outbound,
+                sender_kind=SenderKind.agent,
+                type="text",
+                text="hola",
+                provider_message_id=wamid,
+                status=MessageStatus.sent,
+            )
+            for wamid in wamids
+        ]
+        session.add_all(messages)
+        await session.flush()
+        return messages

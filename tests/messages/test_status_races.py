@@ -9,12 +9,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from factories import make_world
+from factories import make_sent_messages, make_world
 from mostrador.channels.base import DeliveryStatus, ProviderError, StatusUpdate
 from mostrador.kit.time import utc_now
 from mostrador.messages.inbound import inbound
 from mostrador.messages.status import fold_statuses
-from mostrador.models import Contact, Conversation, Direction, Message, MessageStatus, SenderKind
+from mostrador.models import Message, MessageStatus
 from mostrador.runtime import Runtime
 
 WEBHOOK_STATUSES = [
@@ -60,31 +60,7 @@ ORDERS = random.Random(7).sample(list(itertools.permutations(SEQUENCE)), 6)
 @pytest.mark.parametrize("order", ORDERS, ids=lambda o: "-".join(o))
 async def test_database_state_is_the_same_for_any_arrival_order(order: tuple[str, ...], runtime: Runtime) -> None:
     world = await make_world(runtime)
-    async with runtime.unit_of_work() as session:
-        contact = Contact(account_id=world.account.id, wa_id="34600000001")
-        session.add(contact)
-        await session.flush()
-        conversation = Conversation(
-            account_id=world.account.id,
-            display_id=1,
-            inbox_id=world.inbox.id,
-            contact_id=contact.id,
-            last_activity_at=utc_now(),
-        )
-        session.add(conversation)
-        await session.flush()
-        message = Message(
-            account_id=world.account.id,
-            inbox_id=world.inbox.id,
-            conversation_id=conversation.id,
-            direction=Direction.outbound,
-            sender_kind=SenderKind.agent,
-            type="text",
-            text="hola",
-            provider_message_id="wamid.race",
-            status=MessageStatus.sent,
-        )
-        session.add(message)
+    [message] = await make_sent_messages(runtime, world, ["wamid.race"])
     arrivals = [*order, order[0], order[-1]]  # Meta's retries duplicate some
     for status in arrivals:
         update = StatusUpdate(

@@ -12,19 +12,15 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from factories import World, make_world
+from factories import World, make_sent_messages, make_world
 from mostrador.channels.whatsapp.signature import sign
-from mostrador.kit.time import utc_now
 from mostrador.messages.inbound import inbound
 from mostrador.models import (
     ChannelKind,
-    Contact,
     Conversation,
-    Direction,
     Message,
     MessageStatus,
     MessageStatusEvent,
-    SenderKind,
     WebhookEvent,
     WebhookEventState,
 )
@@ -58,36 +54,6 @@ def body(phone_number_id: str, statuses: list[dict[str, object]], nonce: int) ->
         "entry": [{"id": "102290129340398", "changes": [{"field": "messages", "value": value}]}],
     }
     return json.dumps(payload)
-
-
-async def outbound_messages(runtime: Runtime, world: World, wamids: list[str]) -> None:
-    async with runtime.unit_of_work() as session:
-        contact = Contact(account_id=world.account.id, wa_id="34600000001")
-        session.add(contact)
-        await session.flush()
-        conversation = Conversation(
-            account_id=world.account.id,
-            display_id=1,
-            inbox_id=world.inbox.id,
-            contact_id=contact.id,
-            last_activity_at=utc_now(),
-        )
-        session.add(conversation)
-        await session.flush()
-        for wamid in wamids:
-            session.add(
-                Message(
-                    account_id=world.account.id,
-                    inbox_id=world.inbox.id,
-                    conversation_id=conversation.id,
-                    direction=Direction.outbound,
-                    sender_kind=SenderKind.agent,
-                    type="text",
-                    text="hola",
-                    provider_message_id=wamid,
-                    status=MessageStatus.sent,
-                )
-            )
 
 
 async def store(runtime: Runtime, bodies: list[str]) -> list[int]:
@@ -152,7 +118,7 @@ async def test_a_batch_ends_in_the_same_state_as_one_body_at_a_time(seed: int, r
     one_by_one = await make_world(runtime, suffix="a", phone_number_id="1001")
     batched = await make_world(runtime, suffix="b", phone_number_id="1002")
     for world in (one_by_one, batched):
-        await outbound_messages(runtime, world, WAMIDS)
+        await make_sent_messages(runtime, world, WAMIDS)
     receipts = random_receipts(random.Random(seed))
 
     for nonce, statuses in enumerate(receipts):
@@ -174,7 +140,7 @@ async def test_a_batch_ends_in_the_same_state_as_one_body_at_a_time(seed: int, r
 
 async def test_a_batch_applied_twice_changes_nothing(runtime: Runtime) -> None:
     world = await make_world(runtime)
-    await outbound_messages(runtime, world, WAMIDS[:1])
+    await make_sent_messages(runtime, world, WAMIDS[:1])
     ids = await store(runtime, [body(world.inbox.channel_key, [status(WAMIDS[0], "read", 1_763_880_010)], 1)])
     async with runtime.unit_of_work(write=True) as session:
         assert (await webhook_intake.process_receipts(session, ids)).handled == 1
@@ -188,7 +154,7 @@ async def test_a_batch_applied_twice_changes_nothing(runtime: Runtime) -> None:
 
 async def test_bodies_the_batch_cannot_take_plainly_go_to_the_per_body_path(runtime: Runtime) -> None:
     world = await make_world(runtime)
-    await outbound_messages(runtime, world, WAMIDS[:1])
+    await make_sent_messages(runtime, world, WAMIDS[:1])
     phone = world.inbox.channel_key
     known = body(phone, [status(WAMIDS[0], "delivered", 1_763_880_010)], 1)
     ahead = body(phone, [status(WAMIDS[0], "read", 1_763_880_011), status("wamid.not-yet", "sent", 1)], 2)
@@ -210,7 +176,7 @@ async def test_a_failing_batch_hands_every_body_over_and_applies_nothing(
     runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     world = await make_world(runtime)
-    await outbound_messages(runtime, world, WAMIDS[:2])
+    await make_sent_messages(runtime, world, WAMIDS[:2])
     phone = world.inbox.channel_key
     ids = await store(runtime, [body(phone, [status(w, "read", 1_763_880_010)], n) for n, w in enumerate(WAMIDS[:2])])
     original = inbound.apply_statuses
@@ -232,7 +198,7 @@ async def test_concurrent_receipts_share_jobs_and_all_land(
     client: httpx.AsyncClient, runtime: Runtime, jobs: InProcessJobBackend
 ) -> None:
     world = await make_world(runtime)
-    await outbound_messages(runtime, world, WAMIDS)
+    await make_sent_messages(runtime, world, WAMIDS)
     taken: list[tuple[object, ...]] = []
     original = jobs._put
 
