@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from mostrador.runtime import Runtime
 from sim_wiring import PHONE_NUMBER_ID, Wired
 
 
@@ -64,27 +59,6 @@ async def inbound(
     assert response.status_code == 200, response.text
     await w.settle()
     return str(response.json()["wamid"])
-
-
-class QueryCounter:
-    def __init__(self) -> None:
-        self.count = 0
-        self.statements: list[str] = []
-
-    def __call__(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        self.count += 1
-        self.statements.append(statement)
-
-
-@contextmanager
-def count_queries(runtime: Runtime) -> Iterator[QueryCounter]:
-    engine: AsyncEngine = runtime.db.engine
-    counter = QueryCounter()
-    event.listen(engine.sync_engine, "before_cursor_execute", counter)
-    try:
-        yield counter
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", counter)
 
 
 async def many_customers(w: Wired, count: int, *, prefix: str = "52155100", text: str = "Hola") -> list[str]:

@@ -3,9 +3,10 @@ there are 5 or 30 conversations / messages (counted on the engine's before_curso
 
 from __future__ import annotations
 
-from inboxhelpers import Desk, count_queries, htmx, inbound, many_customers
+from inboxhelpers import Desk, htmx, inbound, many_customers
 from sqlalchemy import select
 
+from dbutil import count_queries
 from mostrador.labels.schemas import LabelCreate
 from mostrador.labels.service import label as label_service
 from mostrador.models import Conversation

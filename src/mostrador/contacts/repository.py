@@ -15,6 +15,9 @@ class ContactRepository(RepositoryBase[Contact]):
     async def find_by_phone(self, account_id: int, phone_e164: str) -> list[Contact]:
         return await self.all(self.scoped_statement(account_id).where(Contact.phone_e164 == phone_e164))
 
+    async def by_ids(self, account_id: int, contact_ids: Sequence[int]) -> list[Contact]:
+        return await self.all(self.scoped_statement(account_id).where(Contact.id.in_(list(contact_ids))))
+
     async def find_by_whatsapp_ids(self, account_id: int, wa_id: str | None, bsuid: str | None) -> Contact | None:
         conditions = []
         if wa_id:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
@@ -122,6 +123,39 @@ class ContactService:
                 continue  # another job created the same identity first; read it back
         return await self._resolve_once(session, inbox, identity)
 
+    async def resolve_identities(
+        self, session: AsyncSession, inbox: Inbox, identities: Sequence[ChannelIdentity]
+    ) -> dict[ChannelIdentity, Contact]:
+        """``resolve_identity`` for many senders: two queries when every one is known and unchanged.
+
+        The others (first contact, a new user id, a changed name or number) take the one-by-one path, in one
+        order (their source ids sorted) so that two batches creating the same contacts cannot deadlock.
+        """
+        wanted = {identity for identity in identities if identity.source_ids}
+        if len(wanted) != len(set(identities)):
+            raise Unprocessable("sender has neither a phone number nor a user id", code="no_sender")
+        known = await ContactIdentityRepository.from_session(session).find(
+            inbox.account_id, inbox.id, sorted({source for identity in wanted for source in identity.source_ids})
+        )
+        contact_of = {row.source_id: row.contact_id for row in known}
+        loaded = await ContactRepository.from_session(session).by_ids(
+            inbox.account_id, sorted(set(contact_of.values()))
+        )
+        by_id = {contact.id: contact for contact in loaded}
+        resolved: dict[ChannelIdentity, Contact] = {}
+        slow: list[ChannelIdentity] = []
+        for identity in wanted:
+            ids = {contact_of.get(source) for source in identity.source_ids}
+            only = ids.pop() if len(ids) == 1 else None
+            found = by_id.get(only) if only is not None else None
+            if found is not None and _unchanged(found, identity):
+                resolved[identity] = found
+            else:
+                slow.append(identity)
+        for identity in sorted(slow, key=lambda identity: identity.source_ids):
+            resolved[identity] = await self.resolve_identity(session, inbox, identity)
+        return resolved
+
     async def _resolve_once(self, session: AsyncSession, inbox: Inbox, identity: ChannelIdentity) -> Contact:
         contacts = ContactRepository.from_session(session)
         identities = ContactIdentityRepository.from_session(session)
@@ -154,6 +188,16 @@ class ContactService:
                 )
         await session.flush()
         return contact
+
+
+def _unchanged(contact: Contact, identity: ChannelIdentity) -> bool:
+    """Whether ``_resolve_once`` would leave this contact as it is (so the fast path may skip it)."""
+    return (
+        (not identity.wa_id or contact.wa_id == identity.wa_id)
+        and (not identity.bsuid or bool(contact.bsuid))
+        and (not identity.username or contact.username == identity.username)
+        and (not identity.name or bool(contact.name))
+    )
 
 
 contact = ContactService()

@@ -28,6 +28,22 @@ class ConversationRepository(RepositoryBase[Conversation]):
         )
         return await self.one_or_none(statement)
 
+    async def active_for_contacts_for_update(
+        self, account_id: int, inbox_id: int, contact_ids: Sequence[int]
+    ) -> list[Conversation]:
+        """Locked in id order, the order every batch of inbound messages takes them in (no deadlock between two)."""
+        statement = (
+            scoped(select(Conversation), Conversation, account_id)
+            .where(
+                Conversation.inbox_id == inbox_id,
+                Conversation.contact_id.in_(list(contact_ids)),
+                Conversation.status != ConversationStatus.resolved,
+            )
+            .order_by(Conversation.id)
+            .with_for_update()
+        )
+        return await self.all(statement)
+
     async def get_with_contact(self, account_id: int, conversation_id: int) -> Conversation | None:
         statement = (
             scoped(select(Conversation), Conversation, account_id)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -143,6 +144,22 @@ class ConversationService:
         if existing is None:
             raise RuntimeError("could not open or find the active conversation")
         return existing
+
+    async def route_inbound_many(
+        self, session: AsyncSession, inbox: Inbox, contacts: Sequence[Contact]
+    ) -> dict[int, Conversation]:
+        """``route_inbound`` for many contacts, by contact id: the active ones in one locked query, the rest
+        opened one by one in contact id order."""
+        contact_ids = sorted({contact.id for contact in contacts})
+        active = await ConversationRepository.from_session(session).active_for_contacts_for_update(
+            inbox.account_id, inbox.id, contact_ids
+        )
+        routed = {conversation.contact_id: conversation for conversation in active}
+        by_id = {contact.id: contact for contact in contacts}
+        for contact_id in contact_ids:
+            if contact_id not in routed:
+                routed[contact_id] = await self.route_inbound(session, inbox, by_id[contact_id])
+        return routed
 
     async def open_for_outbound(self, session: AsyncSession, inbox: Inbox, contact: Contact) -> Conversation:
         """Business-initiated: reuse the active conversation or open one (used by template starts)."""

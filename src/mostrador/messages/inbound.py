@@ -5,15 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mostrador.channels.base import ChannelCapabilities, InboundMessage, MessageType, StatusUpdate
 from mostrador.contacts.service import ChannelIdentity
 from mostrador.contacts.service import contact as contact_service
 from mostrador.conversations.service import conversation as conversation_service
-from mostrador.kit.db.upsert import insert_ignore
+from mostrador.kit.db.upsert import dialect_insert, insert_ignore
 from mostrador.kit.time import utc_now
 from mostrador.messages.repository import MessageRepository, MessageStatusEventRepository
 from mostrador.messages.status import DELIVERED_OR_BETTER, fold_statuses
@@ -72,91 +70,84 @@ class InboundService:
         self, session: AsyncSession, inbox: Inbox, event: InboundMessage, capabilities: ChannelCapabilities
     ) -> Message | None:
         """Store one customer message; None when this wamid was already recorded."""
-        repository = MessageRepository.from_session(session)
-        if await repository.by_provider_id(inbox.account_id, inbox.id, event.provider_message_id) is not None:
-            return None
-        identity = ChannelIdentity(
-            wa_id=event.sender.wa_id or None,
-            bsuid=event.sender.user_id or None,
-            name=event.sender.profile_name or "",
-            username=event.sender.username,
-        )
-        contact = await contact_service.resolve_identity(session, inbox, identity)
-        conversation = await conversation_service.route_inbound(session, inbox, contact)
-        at = event.timestamp or utc_now()
-        reply_to = None
-        target_provider_id = event.reply_to_provider_id
-        if event.message_type is MessageType.REACTION:
-            target_provider_id = str(event.content.get("message_id") or "") or None
-        if target_provider_id:
-            reply_to = await repository.by_provider_id(inbox.account_id, inbox.id, target_provider_id)
-        content = dict(event.content)
-        if event.forwarded or event.frequently_forwarded:
-            content["forwarded"] = True
-            content["frequently_forwarded"] = event.frequently_forwarded
-        if event.referral:
-            content["referral"] = event.referral
-        if event.referred_product:
-            content["referred_product"] = event.referred_product
-        if event.errors:
-            content["errors"] = [
-                {"code": e.code, "title": e.title, "details": e.details or e.message} for e in event.errors
-            ]
-        message = Message(
-            account_id=inbox.account_id,
-            inbox_id=inbox.id,
-            conversation_id=conversation.id,
-            direction=Direction.inbound,
-            sender_kind=SenderKind.contact,
-            type=event.message_type.value,
-            text=event.text or "",
-            content=content,
-            reply_to_id=reply_to.id if reply_to else None,
-            reply_to_provider_id=target_provider_id,
-            provider_message_id=event.provider_message_id,
-            status=MessageStatus.received,
-            provider_timestamp=event.timestamp,
-        )
-        try:
-            async with session.begin_nested():
-                session.add(message)
-                await session.flush()
-        except IntegrityError:
-            return None  # recorded by a concurrent job between our check and our insert
-        if event.message_type in MEDIA_TYPES and content.get("media_id"):
-            attachment = Attachment(
-                account_id=inbox.account_id,
-                message_id=message.id,
-                kind=event.message_type.value,
-                provider_media_id=str(content["media_id"]),
-                mime_type=_str_or_none(content.get("mime_type")),
-                filename=_str_or_none(content.get("filename")),
-                sha256=_str_or_none(content.get("sha256")),
-            )
-            session.add(attachment)
-            await session.flush()
-            enqueue(session, "media.fetch", attachment.id)
-        if event.message_type not in (MessageType.REACTION, MessageType.SYSTEM):
-            conversation_service.note_customer_message(
-                conversation,
-                at=at,
-                preview=preview_text(message.type, message.text),
-                reply_window=capabilities.reply_window,
-            )
-        await session.flush()
-        self._announce(session, conversation, message)
-        return message
+        return (await self.record_messages(session, inbox, [event], capabilities))[0]
 
-    def _announce(self, session: AsyncSession, conversation: Conversation, message: Message) -> None:
+    async def record_messages(
+        self,
+        session: AsyncSession,
+        inbox: Inbox,
+        events: Sequence[InboundMessage],
+        capabilities: ChannelCapabilities,
+    ) -> list[Message | None]:
+        """Store customer messages of one inbox in arrival order; None for a wamid recorded before (or twice here).
+
+        Set-based: one lookup each for known wamids, senders, open conversations and quoted messages, one
+        multi-row insert, whatever the number of messages. A wamid a concurrent job inserts first is skipped by
+        the insert itself (``ON CONFLICT DO NOTHING``), so no savepoint per message.
+        """
+        repository = MessageRepository.from_session(session)
+        wamids = {event.provider_message_id for event in events}
+        seen = {m.provider_message_id for m in await repository.by_provider_ids(inbox.account_id, inbox.id, wamids)}
+        fresh: list[InboundMessage] = []
+        for event in events:
+            if event.provider_message_id not in seen:
+                seen.add(event.provider_message_id)
+                fresh.append(event)
+        if not fresh:
+            return [None] * len(events)
+        identities = [_identity(event) for event in fresh]
+        contacts = await contact_service.resolve_identities(session, inbox, identities)
+        conversations = await conversation_service.route_inbound_many(session, inbox, list(contacts.values()))
+        targets = {target for target in map(_target_provider_id, fresh) if target}
+        quoted = await repository.by_provider_ids(inbox.account_id, inbox.id, targets) if targets else []
+        quoted_ids = {m.provider_message_id: m.id for m in quoted}
+        rows = [
+            _message_row(
+                inbox,
+                event,
+                conversations[contacts[identity].id],
+                quoted_ids.get(_target_provider_id(event) or ""),
+            )
+            for event, identity in zip(fresh, identities, strict=True)
+        ]
+        statement = dialect_insert(session, Message).on_conflict_do_nothing().returning(Message)
+        inserted = {m.provider_message_id: m for m in (await session.scalars(statement, rows)).all()}
+        attachments: list[Attachment] = []
+        for event, identity in zip(fresh, identities, strict=True):
+            message = inserted.get(event.provider_message_id)
+            if message is None:
+                continue  # recorded by a concurrent job between our lookup and our insert
+            conversation = conversations[contacts[identity].id]
+            quoted_here = inserted.get(message.reply_to_provider_id or "")
+            if message.reply_to_id is None and quoted_here is not None and quoted_here.id < message.id:
+                message.reply_to_id = quoted_here.id  # it quotes a message that arrived just before, in this batch
+            if event.message_type in MEDIA_TYPES and message.content.get("media_id"):
+                attachments.append(_attachment(message))
+            if event.message_type not in (MessageType.REACTION, MessageType.SYSTEM):
+                conversation_service.note_customer_message(
+                    conversation,
+                    at=event.timestamp or utc_now(),
+                    preview=preview_text(message.type, message.text),
+                    reply_window=capabilities.reply_window,
+                )
+        session.add_all(attachments)
+        await session.flush()
+        for attachment in attachments:
+            enqueue(session, "media.fetch", attachment.id)
+        for message in sorted(inserted.values(), key=lambda message: message.id):
+            self._announce(session, message)
+        return [inserted.pop(event.provider_message_id, None) for event in events]
+
+    def _announce(self, session: AsyncSession, message: Message) -> None:
         publish(
             session,
             RealtimeEvent(
-                conversation.account_id,
+                message.account_id,
                 "message.created",
                 {
-                    "conversation_id": conversation.id,
+                    "conversation_id": message.conversation_id,
                     "message_id": message.id,
-                    "inbox_id": conversation.inbox_id,
+                    "inbox_id": message.inbox_id,
                     "direction": message.direction.value,
                 },
             ),
@@ -212,10 +203,8 @@ class InboundService:
                 rows.setdefault((message.id, status), _timeline_row(message, status, update))
         if not rows:
             return results
-        dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         statement = (
-            insert(MessageStatusEvent)
+            dialect_insert(session, MessageStatusEvent)
             .on_conflict_do_nothing(index_elements=["message_id", "status"])
             .returning(MessageStatusEvent.message_id)
         )
@@ -262,6 +251,67 @@ class InboundService:
         sent_times: list[datetime] = [e.occurred_at for e in timeline if e.status is MessageStatus.sent]
         if sent_times and message.provider_timestamp is None:
             message.provider_timestamp = min(sent_times)
+
+
+def _identity(event: InboundMessage) -> ChannelIdentity:
+    return ChannelIdentity(
+        wa_id=event.sender.wa_id or None,
+        bsuid=event.sender.user_id or None,
+        name=event.sender.profile_name or "",
+        username=event.sender.username,
+    )
+
+
+def _target_provider_id(event: InboundMessage) -> str | None:
+    """The message this one quotes, or reacts to."""
+    if event.message_type is MessageType.REACTION:
+        return str(event.content.get("message_id") or "") or None
+    return event.reply_to_provider_id
+
+
+def _message_row(
+    inbox: Inbox, event: InboundMessage, conversation: Conversation, reply_to_id: int | None
+) -> dict[str, object]:
+    content = dict(event.content)
+    if event.forwarded or event.frequently_forwarded:
+        content["forwarded"] = True
+        content["frequently_forwarded"] = event.frequently_forwarded
+    if event.referral:
+        content["referral"] = event.referral
+    if event.referred_product:
+        content["referred_product"] = event.referred_product
+    if event.errors:
+        content["errors"] = [
+            {"code": e.code, "title": e.title, "details": e.details or e.message} for e in event.errors
+        ]
+    return {
+        "account_id": inbox.account_id,
+        "inbox_id": inbox.id,
+        "conversation_id": conversation.id,
+        "direction": Direction.inbound,
+        "sender_kind": SenderKind.contact,
+        "type": event.message_type.value,
+        "text": event.text or "",
+        "content": content,
+        "reply_to_id": reply_to_id,
+        "reply_to_provider_id": _target_provider_id(event),
+        "provider_message_id": event.provider_message_id,
+        "status": MessageStatus.received,
+        "provider_timestamp": event.timestamp,
+    }
+
+
+def _attachment(message: Message) -> Attachment:
+    content = message.content
+    return Attachment(
+        account_id=message.account_id,
+        message_id=message.id,
+        kind=message.type,
+        provider_media_id=str(content["media_id"]),
+        mime_type=_str_or_none(content.get("mime_type")),
+        filename=_str_or_none(content.get("filename")),
+        sha256=_str_or_none(content.get("sha256")),
+    )
 
 
 def _timeline_row(message: Message, status: MessageStatus, update: StatusUpdate) -> dict[str, object]:

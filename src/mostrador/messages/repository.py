@@ -18,6 +18,14 @@ class MessageRepository(RepositoryBase[Message]):
         )
         return await self.one_or_none(statement)
 
+    async def by_provider_ids(
+        self, account_id: int, inbox_id: int, provider_message_ids: Collection[str]
+    ) -> list[Message]:
+        statement = scoped(select(Message), Message, account_id).where(
+            Message.inbox_id == inbox_id, Message.provider_message_id.in_(list(provider_message_ids))
+        )
+        return list((await self.session.execute(statement)).scalars())
+
     async def by_provider_id_for_update(
         self, account_id: int, inbox_id: int, provider_message_id: str
     ) -> Message | None:

@@ -8,6 +8,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import select
@@ -51,11 +52,11 @@ log = get_logger(__name__)
 # A status can outrun the commit of the send that produced its wamid; give that send time to land.
 UNKNOWN_STATUS_RETRIES = 3
 MAX_ATTEMPTS = 8
-# Receipts-only bodies stored in one group commit are applied together, set-based, this many per job. Other
-# bodies get a job (a transaction) each: sharing one held every body's row locks until the last committed, and
-# two such jobs deadlocked on PostgreSQL when two customers' messages came in opposite orders (found in review).
+# Bodies stored in one group commit are applied together, set-based, this many per job: receipts-only bodies,
+# and bodies that carry only customer messages. Each step of a batch locks its rows in one global order (inbox,
+# then row id), so two batches cannot deadlock; anything else gets a job (a transaction) per body.
 RECEIPTS_PER_JOB = 200
-BODIES_PER_JOB = 1
+MESSAGES_PER_JOB = 50
 
 
 class _StatusesAhead(Exception):
@@ -106,8 +107,8 @@ class WebhookIntake:
                 created[(kind, key)] = event_id
                 (urgent if key in urgent_keys else receipts).append(event_id)
             jobs += [
-                PendingJob("webhooks.process", tuple(urgent[start : start + BODIES_PER_JOB]))
-                for start in range(0, len(urgent), BODIES_PER_JOB)
+                PendingJob("webhooks.process_messages", tuple(urgent[start : start + MESSAGES_PER_JOB]))
+                for start in range(0, len(urgent), MESSAGES_PER_JOB)
             ]
             jobs += [
                 PendingJob("webhooks.process_receipts", tuple(receipts[start : start + RECEIPTS_PER_JOB]))
@@ -168,70 +169,97 @@ class WebhookIntake:
                 enqueue(session, "webhooks.process", row_id, delay_s=backoff_seconds(attempts))
         return None
 
-    async def process_receipts(self, session: AsyncSession, event_ids: Sequence[int]) -> ReceiptsReport:
-        """Apply many receipts-only bodies at once: a few queries per batch instead of a dozen per status.
+    async def process_receipts(self, session: AsyncSession, event_ids: Sequence[int]) -> BatchReport:
+        """Apply many receipts-only bodies at once: a few queries per batch instead of a dozen per status."""
+        return await self._process_batch(session, event_ids, StatusUpdate, self._apply_receipts)
 
-        Only the plain case is taken here (every event a status of a known message in a routable inbox); any
+    async def process_messages(self, session: AsyncSession, event_ids: Sequence[int]) -> BatchReport:
+        """Record the customer messages of many bodies at once: a few queries per batch and inbox."""
+        return await self._process_batch(session, event_ids, InboundMessage, self._apply_messages)
+
+    async def _process_batch(
+        self,
+        session: AsyncSession,
+        event_ids: Sequence[int],
+        kind: type[StatusUpdate] | type[InboundMessage],
+        apply: _BatchApply,
+    ) -> BatchReport:
+        """Only the plain case is taken here (every event of a body of ``kind``, in one routable inbox); any
         other body goes to :meth:`process` on its own, which has the retries and the notes. Both are idempotent,
         so a body applied partly here and again there ends in the same state.
         """
-        report = ReceiptsReport()
-        repository = WebhookEventRepository.from_session(session)
-        rows = await repository.lock_waiting(event_ids)
+        report = BatchReport()
+        rows = await WebhookEventRepository.from_session(session).lock_waiting(event_ids)
         router = _InboxRouter(session)
-        plain: list[tuple[WebhookEvent, Inbox, list[StatusUpdate]]] = []
+        plain: list[tuple[WebhookEvent, Inbox, list[StatusUpdate | InboundMessage]]] = []
         for row in rows:
-            taken = await self._plain_receipts(router, row)
+            taken = await self._plain(router, row, kind)
             if taken is None:
                 report.handed_over.append(row.id)
             else:
                 plain.append((row, *taken))
-        by_inbox: dict[int, tuple[Inbox, list[StatusUpdate]]] = {}
-        for _row, inbox, updates in plain:
-            by_inbox.setdefault(inbox.id, (inbox, []))[1].extend(updates)
-        # Locks go in one global order, (inbox id, message id), so two receipt jobs cannot deadlock.
-        by_inbox = dict(sorted(by_inbox.items()))
+        by_inbox: dict[int, tuple[Inbox, list[StatusUpdate | InboundMessage]]] = {}
+        for _row, inbox, events in plain:
+            by_inbox.setdefault(inbox.id, (inbox, []))[1].extend(events)
+        postponed: set[str] = set()
         try:
             async with session.begin_nested():
-                unknown: set[str] = set()
-                for inbox, updates in by_inbox.values():
-                    results = await inbound.apply_statuses(session, inbox, updates)
-                    unknown.update(u.provider_message_id for u, m in zip(updates, results, strict=True) if m is None)
+                # Inboxes in one global order, and each step locks its rows in id order: two batches cannot deadlock.
+                for inbox, events in (by_inbox[inbox_id] for inbox_id in sorted(by_inbox)):
+                    postponed |= await apply(session, inbox, events)
         except Exception as error:  # the per-body path will retry and record each one
-            log.warning("webhook.receipts_batch_failed", events=len(plain), error=repr(error))
-            report.handed_over.extend(row.id for row, _inbox, _updates in plain)
+            log.warning("webhook.batch_failed", kind=kind.__name__, events=len(plain), error=repr(error))
+            router.forget()
+            report.handed_over.extend(row.id for row, _inbox, _events in plain)
             plain = []
         now = utc_now()
-        for row, inbox, updates in plain:
-            if any(update.provider_message_id in unknown for update in updates):
-                report.handed_over.append(row.id)  # a status ahead of its send: process() waits and retries
+        for row, inbox, events in plain:
+            if any(event.provider_message_id in postponed for event in events):
+                report.handed_over.append(row.id)  # e.g. a status ahead of its send: process() waits and retries
                 continue
             row.attempts += 1
             row.account_id = inbox.account_id
-            row.event_count = len(updates)
+            row.event_count = len(events)
             row.state = WebhookEventState.handled
             row.last_error = None
             row.handled_at = now
-            report.applied += len(updates)
+            report.applied += len(events)
             report.handled += 1
-        for start in range(0, len(report.handed_over), BODIES_PER_JOB):
-            enqueue(session, "webhooks.process", *report.handed_over[start : start + BODIES_PER_JOB])
+        for event_id in report.handed_over:
+            enqueue(session, "webhooks.process", event_id)
         await session.flush()
         return report
 
-    async def _plain_receipts(self, router: _InboxRouter, row: WebhookEvent) -> tuple[Inbox, list[StatusUpdate]] | None:
+    async def _apply_receipts(
+        self, session: AsyncSession, inbox: Inbox, events: Sequence[StatusUpdate | InboundMessage]
+    ) -> set[str]:
+        """Statuses of messages not known yet are postponed (their send may not have committed yet)."""
+        updates = [event for event in events if isinstance(event, StatusUpdate)]
+        results = await inbound.apply_statuses(session, inbox, updates)
+        return {update.provider_message_id for update, message in zip(updates, results, strict=True) if message is None}
+
+    async def _apply_messages(
+        self, session: AsyncSession, inbox: Inbox, events: Sequence[StatusUpdate | InboundMessage]
+    ) -> set[str]:
+        messages = [event for event in events if isinstance(event, InboundMessage)]
+        await inbound.record_messages(session, inbox, messages, capabilities_for(inbox.channel_kind))
+        return set()
+
+    async def _plain(
+        self, router: _InboxRouter, row: WebhookEvent, kind: type[StatusUpdate] | type[InboundMessage]
+    ) -> tuple[Inbox, list[StatusUpdate | InboundMessage]] | None:
         try:
             events = parse_webhook(json.loads(row.body))
         except (WebhookShapeError, json.JSONDecodeError):
             return None
-        if not events or not all(isinstance(event, StatusUpdate) for event in events):
+        taken = [event for event in events if isinstance(event, kind)]
+        if not taken or len(taken) != len(events):
             return None
-        updates = [event for event in events if isinstance(event, StatusUpdate)]
-        inboxes = {update.channel_account_id for update in updates}
+        inboxes = {event.channel_account_id for event in taken}
         if len(inboxes) != 1:
             return None
         inbox = await router.by_phone_number_id(inboxes.pop())
-        return None if inbox is None else (inbox, updates)
+        return None if inbox is None else (inbox, list(taken))
 
     async def _process_row(
         self, session: AsyncSession, router: _InboxRouter, row: WebhookEvent, attempts: int
@@ -413,13 +441,19 @@ class WebhookIntake:
 
     async def sweep(self, session: AsyncSession, stale_before: datetime) -> int:
         ids = await WebhookEventRepository.from_session(session).waiting_since(stale_before)
-        for start in range(0, len(ids), BODIES_PER_JOB):
-            enqueue(session, "webhooks.process", *ids[start : start + BODIES_PER_JOB])
+        for event_id in ids:
+            enqueue(session, "webhooks.process", event_id)
         return len(ids)
 
 
+class _BatchApply(Protocol):
+    async def __call__(
+        self, session: AsyncSession, inbox: Inbox, events: Sequence[StatusUpdate | InboundMessage]
+    ) -> set[str]: ...
+
+
 @dataclass
-class ReceiptsReport:
+class BatchReport:
     handled: int = 0
     applied: int = 0
     handed_over: list[int] = field(default_factory=list)

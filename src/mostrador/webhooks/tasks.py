@@ -15,6 +15,12 @@ async def process_webhook_events(ctx: JobContext, *event_ids: int) -> None:
     await webhook_intake.process_many(ctx.session, [int(event_id) for event_id in event_ids])
 
 
+@actor("webhooks.process_messages", queue=Queue.inbound, max_retries=2)
+async def process_messages(ctx: JobContext, *event_ids: int) -> None:
+    """Bodies with customer messages only, many per job and set-based; anything else goes to webhooks.process."""
+    await webhook_intake.process_messages(ctx.session, [int(event_id) for event_id in event_ids])
+
+
 @actor("webhooks.process_receipts", queue=Queue.bulk, max_retries=2)
 async def process_receipts(ctx: JobContext, *event_ids: int) -> None:
     """Bodies with delivery statuses only, many per job and set-based, after any customer message waiting."""

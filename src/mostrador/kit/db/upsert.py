@@ -9,6 +9,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
+def dialect_insert(session: AsyncSession, target: Any) -> Any:
+    """``INSERT`` of the session's dialect, the one that has ``on_conflict_do_nothing``."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(target)
+
+
 async def insert_ignore(
     session: AsyncSession, table: Table, values: dict[str, Any], conflict_columns: list[str]
 ) -> int | None:

@@ -1,0 +1,168 @@
+"""Processing throughput: stored webhook bodies → applied rows, in one process, no HTTP.
+
+How fast the embedded runner turns customer messages into conversations once they are stored (the part of P3's
+latency that grows under load). Customers are a mix of first-time writers and returning ones (the demo's
+case: a returning customer writes into an open conversation). Reports messages/s, CPU ms and SQL statements
+per message, on SQLite and PostgreSQL.
+
+    python -m bench.processing --messages 2000 [--databases sqlite,postgres] [--no-write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import event, func, select
+
+from bench.common import machine, write_section
+from bench.intake import SECRET, envelope, reset_postgres, seed
+from mostrador.config import Settings
+from mostrador.migrate import upgrade
+from mostrador.models import ChannelKind, Direction, Message, WebhookEvent, WebhookEventState
+from mostrador.runtime import Runtime, build_runtime
+from mostrador.webhooks.service import webhook_intake
+from mostrador.worker.backends import InProcessJobBackend
+
+POSTGRES_ADMIN = os.environ.get("MOSTRADOR_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@dataclass
+class Result:
+    database: str
+    customers: str
+    messages: int
+    seconds: float
+    cpu_seconds: float
+    statements: int
+
+    @property
+    def rate(self) -> float:
+        return self.messages / self.seconds
+
+
+def message_bodies(count: int, customers: int, prefix: str, round_: str) -> list[bytes]:
+    now = int(time.time())
+    bodies = []
+    for index in range(count):
+        customer = f"52155{prefix}{index % customers:06d}"
+        value = {
+            "contacts": [{"profile": {"name": f"Cliente {index % customers}"}, "wa_id": customer}],
+            "messages": [
+                {
+                    "from": customer,
+                    "id": f"wamid.{prefix}.{round_}.{index}",
+                    "timestamp": str(now),
+                    "type": "text",
+                    "text": {"body": f"Hola, ¿dónde está mi pedido {index}?"},
+                }
+            ],
+        }
+        bodies.append(json.dumps(envelope(value), separators=(",", ":")).encode())
+    return bodies
+
+
+async def run_once(settings: Settings, database: str, customers: str, bodies: list[bytes]) -> Result:
+    runtime = build_runtime(settings)
+    await runtime.start()
+    statements = 0
+
+    def count(*_args: object) -> None:
+        nonlocal statements
+        statements += 1
+
+    event.listen(runtime.db.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        backend = runtime.jobs
+        assert isinstance(backend, InProcessJobBackend)
+        before = await inbound_count(runtime)
+        wall, cpu = time.perf_counter(), time.process_time()
+        # Stored in small group commits, as the intake would; every job runs in this process.
+        for start in range(0, len(bodies), 16):
+            await asyncio.gather(
+                *(webhook_intake.store(runtime, ChannelKind.WHATSAPP, body) for body in bodies[start : start + 16])
+            )
+        await backend.drain(timeout=600)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        async with runtime.unit_of_work() as session:
+            waiting = (
+                await session.execute(
+                    select(func.count())
+                    .select_from(WebhookEvent)
+                    .where(WebhookEvent.state != WebhookEventState.handled)
+                )
+            ).scalar_one()
+        if waiting:
+            raise RuntimeError(f"{waiting} bodies not handled")
+        recorded = await inbound_count(runtime) - before
+        if recorded != len(bodies):
+            raise RuntimeError(f"{recorded} messages recorded for {len(bodies)} bodies")
+        return Result(database, customers, recorded, wall, cpu, statements)
+    finally:
+        event.remove(runtime.db.engine.sync_engine, "before_cursor_execute", count)
+        await runtime.aclose()
+
+
+async def inbound_count(runtime: Runtime) -> int:
+    async with runtime.unit_of_work() as session:
+        statement = select(func.count()).select_from(Message).where(Message.direction == Direction.inbound)
+        return int((await session.execute(statement)).scalar_one())
+
+
+async def fresh_settings(database: str, var: Path) -> Settings:
+    if database == "sqlite":
+        url = f"sqlite+aiosqlite:///{var}/bench.db"
+    else:
+        url = await reset_postgres(POSTGRES_ADMIN, "mostrador_bench_processing")
+    settings = Settings(database_url=url, var_dir=var, secret_key="bench", wa_app_secret=SECRET, redis_url="")
+    await asyncio.to_thread(upgrade, url)
+    await seed(settings, outbound=10)
+    return settings
+
+
+async def main_async(messages: int, databases: list[str]) -> list[Result]:
+    results = []
+    for database in databases:
+        with tempfile.TemporaryDirectory() as var:
+            settings = await fresh_settings(database, Path(var))
+            # First-time customers: every message opens a contact and a conversation.
+            results.append(await run_once(settings, database, "new", message_bodies(messages, messages, "1", "a")))
+            # The same customers again, a few messages each, into their open conversations.
+            results.append(
+                await run_once(settings, database, "returning", message_bodies(messages, messages // 4, "1", "b"))
+            )
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument("--databases", default="sqlite,postgres")
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args()
+    results = asyncio.run(main_async(args.messages, args.databases.split(",")))
+    lines = [
+        f"Machine: {machine()}. `python -m bench.processing --messages {args.messages}`: bodies stored in group "
+        "commits of 16, then every job run by the embedded runner in the same process (no HTTP).",
+        "",
+        "| database | customers | messages | messages/s | CPU ms / message | SQL statements / message |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r.database} | {r.customers} | {r.messages} | {r.rate:,.0f} | "
+            f"{1000 * r.cpu_seconds / r.messages:.1f} | {r.statements / r.messages:.1f} |"
+        )
+    print("\n".join(lines))
+    if not args.no_write:
+        write_section("Processing throughput (customer messages, in-process)", "\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
