@@ -6,12 +6,16 @@ case: a returning customer writes into an open conversation). Reports messages/s
 per message, on SQLite and PostgreSQL.
 
     python -m bench.processing --messages 2000 [--databases sqlite,postgres] [--no-write]
+
+The baseline, measured in the same run on a fresh database, is the one-body-per-job path (what every customer
+message took before webhooks.process_messages, and what odd bodies still take).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import os
 import tempfile
@@ -27,8 +31,10 @@ from mostrador.config import Settings
 from mostrador.migrate import upgrade
 from mostrador.models import ChannelKind, Direction, Message, WebhookEvent, WebhookEventState
 from mostrador.runtime import Runtime, build_runtime
+from mostrador.webhooks.repository import insert_many_if_new
 from mostrador.webhooks.service import webhook_intake
 from mostrador.worker.backends import InProcessJobBackend
+from mostrador.worker.enqueue import PendingJob
 
 POSTGRES_ADMIN = os.environ.get("MOSTRADOR_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -36,6 +42,7 @@ POSTGRES_ADMIN = os.environ.get("MOSTRADOR_BENCH_POSTGRES_URL", "postgresql://po
 @dataclass
 class Result:
     database: str
+    path: str
     customers: str
     messages: int
     seconds: float
@@ -68,7 +75,7 @@ def message_bodies(count: int, customers: int, prefix: str, round_: str) -> list
     return bodies
 
 
-async def run_once(settings: Settings, database: str, customers: str, bodies: list[bytes]) -> Result:
+async def run_once(settings: Settings, database: str, path: str, customers: str, bodies: list[bytes]) -> Result:
     runtime = build_runtime(settings)
     await runtime.start()
     statements = 0
@@ -85,9 +92,13 @@ async def run_once(settings: Settings, database: str, customers: str, bodies: li
         wall, cpu = time.perf_counter(), time.process_time()
         # Stored in small group commits, as the intake would; every job runs in this process.
         for start in range(0, len(bodies), 16):
-            await asyncio.gather(
-                *(webhook_intake.store(runtime, ChannelKind.WHATSAPP, body) for body in bodies[start : start + 16])
-            )
+            chunk = bodies[start : start + 16]
+            if path == BATCHED:
+                await asyncio.gather(*(webhook_intake.store(runtime, ChannelKind.WHATSAPP, body) for body in chunk))
+            else:  # the baseline: every body in a job of its own, the path odd bodies still take
+                items = [(hashlib.sha256(body).hexdigest(), body.decode()) for body in chunk]
+                created = await insert_many_if_new(runtime.db, ChannelKind.WHATSAPP, items)
+                await runtime.jobs.send([PendingJob("webhooks.process", (event_id,)) for event_id in created.values()])
         await backend.drain(timeout=600)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         async with runtime.unit_of_work() as session:
@@ -103,7 +114,7 @@ async def run_once(settings: Settings, database: str, customers: str, bodies: li
         recorded = await inbound_count(runtime) - before
         if recorded != len(bodies):
             raise RuntimeError(f"{recorded} messages recorded for {len(bodies)} bodies")
-        return Result(database, customers, recorded, wall, cpu, statements)
+        return Result(database, path, customers, recorded, wall, cpu, statements)
     finally:
         event.remove(runtime.db.engine.sync_engine, "before_cursor_execute", count)
         await runtime.aclose()
@@ -126,17 +137,22 @@ async def fresh_settings(database: str, var: Path) -> Settings:
     return settings
 
 
+BATCHED = "batched"
+ONE_BY_ONE = "one body per job"
+
+
 async def main_async(messages: int, databases: list[str]) -> list[Result]:
     results = []
     for database in databases:
-        with tempfile.TemporaryDirectory() as var:
-            settings = await fresh_settings(database, Path(var))
-            # First-time customers: every message opens a contact and a conversation.
-            results.append(await run_once(settings, database, "new", message_bodies(messages, messages, "1", "a")))
-            # The same customers again, a few messages each, into their open conversations.
-            results.append(
-                await run_once(settings, database, "returning", message_bodies(messages, messages // 4, "1", "b"))
-            )
+        for path in (ONE_BY_ONE, BATCHED):
+            with tempfile.TemporaryDirectory() as var:
+                settings = await fresh_settings(database, Path(var))
+                # First-time customers: every message opens a contact and a conversation.
+                bodies = message_bodies(messages, messages, "1", "a")
+                results.append(await run_once(settings, database, path, "new", bodies))
+                # The same customers again, a few messages each, into their open conversations.
+                bodies = message_bodies(messages, messages // 4, "1", "b")
+                results.append(await run_once(settings, database, path, "returning", bodies))
     return results
 
 
@@ -151,13 +167,15 @@ def main() -> None:
         f"Machine: {machine()}. `python -m bench.processing --messages {args.messages}`: bodies stored in group "
         "commits of 16, then every job run by the embedded runner in the same process (no HTTP).",
         "",
-        "| database | customers | messages | messages/s | CPU ms / message | SQL statements / message |",
-        "|---|---|---:|---:|---:|---:|",
+        "| database | customers | path | messages | messages/s | × one by one | CPU ms / msg | statements / msg |",
+        "|---|---|---|---:|---:|---:|---:|---:|",
     ]
+    baseline = {(r.database, r.customers): r.rate for r in results if r.path == ONE_BY_ONE}
     for r in results:
         lines.append(
-            f"| {r.database} | {r.customers} | {r.messages} | {r.rate:,.0f} | "
-            f"{1000 * r.cpu_seconds / r.messages:.1f} | {r.statements / r.messages:.1f} |"
+            f"| {r.database} | {r.customers} | {r.path} | {r.messages} | {r.rate:,.0f} | "
+            f"{r.rate / baseline[(r.database, r.customers)]:.1f} | {1000 * r.cpu_seconds / r.messages:.1f} | "
+            f"{r.statements / r.messages:.1f} |"
         )
     print("\n".join(lines))
     if not args.no_write:

@@ -7,6 +7,7 @@ import sys
 
 STEPS = [
     ["bench.intake", "--seconds", "10"],
+    ["bench.processing", "--messages", "2000"],
     ["bench.realtime_latency"],
     ["bench.inbox_queries", "--scale", "full"],
 ]

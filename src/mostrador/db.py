@@ -30,12 +30,25 @@ def _apply_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _begin_before_savepoint(connection: Any, _name: str) -> None:
+    """The sqlite3 driver opens a transaction only before a data-changing statement. A SAVEPOINT outside one
+    starts its own, and releasing it commits: a unit of work that failed after a released savepoint would have
+    left those writes behind. Open the transaction first, so only the unit of work's commit commits."""
+    if not connection.connection.driver_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN")
+
+
+def _listen_sqlite(engine: AsyncEngine) -> None:
+    event.listen(engine.sync_engine, "connect", _apply_sqlite_pragmas)
+    event.listen(engine.sync_engine, "savepoint", _begin_before_savepoint)
+
+
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     if url.startswith("sqlite"):
         # aiosqlite serialises on one thread per connection; a small pool of WAL readers plus busy_timeout
         # keeps writers from failing with "database is locked".
         engine = create_async_engine(url, pool_size=5, max_overflow=5, pool_timeout=30)
-        event.listen(engine.sync_engine, "connect", _apply_sqlite_pragmas)
+        _listen_sqlite(engine)
         return engine
     return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 
@@ -43,7 +56,7 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
 def create_null_pool_engine(url: str) -> AsyncEngine:
     engine = create_async_engine(url, poolclass=NullPool)
     if url.startswith("sqlite"):
-        event.listen(engine.sync_engine, "connect", _apply_sqlite_pragmas)
+        _listen_sqlite(engine)
     return engine
 
 

@@ -95,6 +95,32 @@ async def test_round_robin_among_online_agents_up_to_capacity_then_queue(
     assert await new_conversations(runtime, world, 1, start=10) == [None]
 
 
+async def test_conversations_opened_together_share_the_round_robin_and_capacity(runtime: Runtime) -> None:
+    """A batch of first-time customers (one webhook job) is assigned exactly as if they came one by one."""
+    world = await make_world(runtime)
+    ana = await agent(runtime, world, "Ana", Availability.online, capacity=2)
+    beto = await agent(runtime, world, "Beto", Availability.online, capacity=1)
+    async with runtime.unit_of_work() as session:
+        contacts = [
+            await contact_service.create(session, world.account.id, ContactCreate(phone=f"+3460020{i:04d}"))
+            for i in range(5)
+        ]
+        inbox = await inbox_service.get(session, world.account.id, world.inbox.id)
+        routed = await conversation_service.route_inbound_many(session, inbox, contacts)
+    assert [routed[contact.id].assignee_id for contact in contacts] == [ana.id, beto.id, ana.id, None, None]
+    assert [routed[contact.id].display_id for contact in contacts] == [1, 2, 3, 4, 5]
+    assert await activity_lines(runtime) == [
+        "Asignada automáticamente a Ana",
+        "Asignada automáticamente a Beto",
+        "Asignada automáticamente a Ana",
+    ]
+    async with runtime.unit_of_work() as session:  # routing again finds the same conversations
+        again = await conversation_service.route_inbound_many(session, inbox, contacts)
+    assert {c: conversation.id for c, conversation in again.items()} == {
+        c: conversation.id for c, conversation in routed.items()
+    }
+
+
 async def test_switched_off_inbox_leaves_everything_unassigned(runtime: Runtime) -> None:
     world = await make_world(runtime)
     await agent(runtime, world, "Ana", Availability.online, capacity=5)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
+from mostrador.models import Account
 from mostrador.realtime import RealtimeEvent, publish
 from mostrador.runtime import Runtime
 from mostrador.worker import enqueue
@@ -41,3 +43,17 @@ async def test_a_rolled_back_unit_of_work_sends_nothing_and_frees_the_turn(
             raise RuntimeError("boom")
     assert sent == []
     assert runtime.db.write_lock is None or not runtime.db.write_lock.locked()
+
+
+async def test_a_released_savepoint_commits_nothing_until_the_unit_of_work_does(runtime: Runtime) -> None:
+    """SQLite's driver opens no transaction before a SAVEPOINT, and releasing the outermost one would commit it:
+    a job that wrote in a savepoint and then failed would leave its writes behind."""
+    with pytest.raises(RuntimeError):
+        async with runtime.unit_of_work(write=True) as session:
+            await session.execute(select(Account.id))  # a read first, as every job does
+            async with session.begin_nested():
+                session.add(Account(name="Efímera"))
+                await session.flush()
+            raise RuntimeError("the job fails after its savepoint was released")
+    async with runtime.unit_of_work() as session:
+        assert (await session.execute(select(Account.name))).scalars().all() == []

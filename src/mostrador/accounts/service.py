@@ -27,7 +27,10 @@ class AccountService:
         return (await session.execute(select(Account).order_by(Account.id).limit(1))).scalar_one_or_none()
 
     async def next_conversation_number(self, session: AsyncSession, account_id: int) -> int:
-        """Per-account display numbers (#1, #2, …).
+        return (await self.next_conversation_numbers(session, account_id, 1))[0]
+
+    async def next_conversation_numbers(self, session: AsyncSession, account_id: int, count: int) -> list[int]:
+        """``count`` consecutive per-account display numbers (#1, #2, …).
 
         On PostgreSQL the number is taken in its own short transaction, as a sequence would be: holding the
         account row until the caller commits queued every first-time customer of an account behind the one
@@ -38,7 +41,7 @@ class AccountService:
         statement = (
             update(Account)
             .where(Account.id == account_id)
-            .values(next_conversation_number=Account.next_conversation_number + 1)
+            .values(next_conversation_number=Account.next_conversation_number + count)
             .returning(Account.next_conversation_number)
         )
         engine = session.bind
@@ -49,8 +52,9 @@ class AccountService:
             except (DBAPIError, SQLAlchemyTimeoutError, TimeoutError):
                 taken = None  # our own transaction holds the row, or no connection is free: take it there
             if taken is not None:
-                return int(taken) - 1
-        return int((await session.execute(statement)).scalar_one()) - 1
+                return list(range(int(taken) - count, int(taken)))
+        last = int((await session.execute(statement)).scalar_one())
+        return list(range(last - count, last))
 
     async def _take_apart(self, engine: AsyncEngine, statement: Any) -> int | None:
         async with engine.begin() as connection:

@@ -29,6 +29,18 @@ class ContactRepository(RepositoryBase[Contact]):
         statement = self.scoped_statement(account_id).where(or_(*conditions)).order_by(Contact.id).limit(1)
         return await self.one_or_none(statement)
 
+    async def matching_any_whatsapp_ids(
+        self, account_id: int, wa_ids: Sequence[str], bsuids: Sequence[str]
+    ) -> list[Contact]:
+        conditions = []
+        if wa_ids:
+            conditions.append(Contact.wa_id.in_(list(wa_ids)))
+        if bsuids:
+            conditions.append(Contact.bsuid.in_(list(bsuids)))
+        if not conditions:
+            return []
+        return await self.all(self.scoped_statement(account_id).where(or_(*conditions)))
+
     async def matching_whatsapp_ids(self, account_id: int, wa_id: str | None, bsuid: str | None) -> list[Contact]:
         conditions = []
         if wa_id:

@@ -152,9 +152,61 @@ class ContactService:
                 resolved[identity] = found
             else:
                 slow.append(identity)
-        for identity in sorted(slow, key=lambda identity: identity.source_ids):
+        unseen = [identity for identity in slow if not any(source in contact_of for source in identity.source_ids)]
+        if unseen:
+            resolved.update(await self._create_many(session, inbox, unseen))
+        for identity in sorted((i for i in slow if i not in resolved), key=lambda identity: identity.source_ids):
             resolved[identity] = await self.resolve_identity(session, inbox, identity)
         return resolved
+
+    async def _create_many(
+        self, session: AsyncSession, inbox: Inbox, identities: Sequence[ChannelIdentity]
+    ) -> dict[ChannelIdentity, Contact]:
+        """First contact of senders no contact of the account has: one insert of contacts, one of identities.
+
+        Empty when a concurrent job created one of them first (the identity insert conflicts and the savepoint
+        takes ours back); the caller then resolves them one by one.
+        """
+        wa_ids = [identity.wa_id for identity in identities if identity.wa_id]
+        bsuids = [identity.bsuid for identity in identities if identity.bsuid]
+        existing = await ContactRepository.from_session(session).matching_any_whatsapp_ids(
+            inbox.account_id, wa_ids, bsuids
+        )
+        taken = {value for contact in existing for value in (contact.wa_id, contact.bsuid) if value}
+        fresh = sorted(
+            (identity for identity in identities if not any(source in taken for source in identity.source_ids)),
+            key=lambda identity: identity.source_ids,
+        )
+        if len({source for identity in fresh for source in identity.source_ids}) != sum(
+            len(identity.source_ids) for identity in fresh
+        ):
+            return {}  # two senders share an id (a number and its user id in two shapes): one by one
+        created = {
+            identity: Contact(
+                account_id=inbox.account_id,
+                name=identity.name,
+                wa_id=identity.wa_id,
+                phone_e164=wa_id_to_e164(identity.wa_id) if identity.wa_id else None,
+                bsuid=identity.bsuid,
+                username=identity.username,
+            )
+            for identity in fresh
+        }
+        try:
+            async with session.begin_nested():
+                session.add_all(created.values())
+                await session.flush()
+                session.add_all(
+                    ContactIdentity(
+                        account_id=inbox.account_id, inbox_id=inbox.id, contact_id=contact.id, source_id=source_id
+                    )
+                    for identity, contact in created.items()
+                    for source_id in identity.source_ids
+                )
+                await session.flush()
+        except IntegrityError:
+            return {}
+        return created
 
     async def _resolve_once(self, session: AsyncSession, inbox: Inbox, identity: ChannelIdentity) -> Contact:
         contacts = ContactRepository.from_session(session)

@@ -148,17 +148,23 @@ class ConversationService:
     async def route_inbound_many(
         self, session: AsyncSession, inbox: Inbox, contacts: Sequence[Contact]
     ) -> dict[int, Conversation]:
-        """``route_inbound`` for many contacts, by contact id: the active ones in one locked query, the rest
-        opened one by one in contact id order."""
-        contact_ids = sorted({contact.id for contact in contacts})
+        """``route_inbound`` for many contacts, by contact id: the active ones in one locked query, the others
+        opened together (one number reservation, one insert, one assignment pool)."""
+        by_id = {contact.id: contact for contact in contacts}
         active = await ConversationRepository.from_session(session).active_for_contacts_for_update(
-            inbox.account_id, inbox.id, contact_ids
+            inbox.account_id, inbox.id, sorted(by_id)
         )
         routed = {conversation.contact_id: conversation for conversation in active}
-        by_id = {contact.id: contact for contact in contacts}
-        for contact_id in contact_ids:
-            if contact_id not in routed:
-                routed[contact_id] = await self.route_inbound(session, inbox, by_id[contact_id])
+        missing = [by_id[contact_id] for contact_id in sorted(by_id) if contact_id not in routed]
+        if not missing:
+            return routed
+        try:
+            async with session.begin_nested():
+                routed.update(await self._open_many(session, inbox, missing))
+        except IntegrityError:
+            # A concurrent job opened one of them first: one by one, each reads back what is there.
+            for contact in missing:
+                routed[contact.id] = await self.route_inbound(session, inbox, contact)
         return routed
 
     async def open_for_outbound(self, session: AsyncSession, inbox: Inbox, contact: Contact) -> Conversation:
@@ -166,25 +172,38 @@ class ConversationService:
         return await self.route_inbound(session, inbox, contact)
 
     async def _open(self, session: AsyncSession, inbox: Inbox, contact: Contact) -> Conversation:
-        number = await account_service.next_conversation_number(session, inbox.account_id)
-        conversation = Conversation(
-            account_id=inbox.account_id,
-            display_id=number,
-            inbox_id=inbox.id,
-            contact_id=contact.id,
-            status=ConversationStatus.open,
-            last_activity_at=utc_now(),
-        )
-        session.add(conversation)
+        return (await self._open_many(session, inbox, [contact]))[contact.id]
+
+    async def _open_many(
+        self, session: AsyncSession, inbox: Inbox, contacts: Sequence[Contact]
+    ) -> dict[int, Conversation]:
+        numbers = await account_service.next_conversation_numbers(session, inbox.account_id, len(contacts))
+        now = utc_now()
+        opened = {
+            contact.id: Conversation(
+                account_id=inbox.account_id,
+                display_id=number,
+                inbox_id=inbox.id,
+                contact_id=contact.id,
+                status=ConversationStatus.open,
+                last_activity_at=now,
+            )
+            for contact, number in zip(contacts, numbers, strict=True)
+        }
+        session.add_all(opened.values())
         await session.flush()
         if inbox.auto_assign:
-            await self._auto_assign(session, inbox, conversation)
-        publish(session, RealtimeEvent(inbox.account_id, "conversation.created", {"conversation_id": conversation.id}))
-        return conversation
+            pool = await self._pool(session, inbox.id)
+            for conversation in opened.values():
+                await self._auto_assign(session, pool, conversation)
+        for conversation in opened.values():
+            publish(
+                session, RealtimeEvent(inbox.account_id, "conversation.created", {"conversation_id": conversation.id})
+            )
+        return opened
 
-    async def _auto_assign(self, session: AsyncSession, inbox: Inbox, conversation: Conversation) -> None:
+    async def _auto_assign(self, session: AsyncSession, pool: _AgentPool | None, conversation: Conversation) -> None:
         """Round robin among online agents under their capacity; the queue (unassigned) when all are full."""
-        pool = await self._pool(session, inbox.id)
         agent = pool.take() if pool is not None else None
         if agent is not None:
             conversation.assignee_id = agent.id
