@@ -33,9 +33,13 @@ def _apply_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def _begin_before_savepoint(connection: Any, _name: str) -> None:
     """The sqlite3 driver opens a transaction only before a data-changing statement. A SAVEPOINT outside one
     starts its own, and releasing it commits: a unit of work that failed after a released savepoint would have
-    left those writes behind. Open the transaction first, so only the unit of work's commit commits."""
+    left those writes behind. Open the transaction first, so only the unit of work's commit commits.
+
+    IMMEDIATE: the writer's lock is taken now (waiting under busy_timeout). A deferred transaction that read,
+    then wrote after another connection committed, would fail at once with "database is locked" (WAL cannot
+    upgrade a stale snapshot, and busy_timeout does not apply)."""
     if not connection.connection.driver_connection.in_transaction:
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _listen_sqlite(engine: AsyncEngine) -> None:

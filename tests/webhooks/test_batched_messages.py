@@ -253,10 +253,13 @@ async def test_a_failing_batch_hands_every_body_over_and_records_nothing(
     async with runtime.db.sessionmaker() as session:
         report = await webhook_intake.process_messages(session, ids)
         jobs = take_pending_jobs(session)
+        events = take_pending_events(session)
         await session.commit()
 
     assert (report.handled, sorted(report.handed_over)) == (0, sorted(ids))
-    assert sorted(job.args for job in jobs if job.actor == "webhooks.process") == sorted((i,) for i in ids)
+    assert sorted(job.args for job in jobs) == sorted((i,) for i in ids)  # only the hand-overs: no media, no queue
+    assert [job.actor for job in jobs] == ["webhooks.process"] * len(ids)
+    assert events == []  # nobody hears of messages or conversations the savepoint took back
     async with runtime.unit_of_work() as session:
         assert (await session.execute(select(func.count()).select_from(Message))).scalar_one() == 0
         assert (await session.execute(select(func.count()).select_from(Conversation))).scalar_one() == 0

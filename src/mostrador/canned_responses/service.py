@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mostrador.canned_responses.repository import CannedResponseRepository
 from mostrador.canned_responses.schemas import CannedResponseCreate, CannedResponseUpdate
 from mostrador.exceptions import Conflict, NotFound
+from mostrador.kit.db.savepoint import savepoint
 from mostrador.models import CannedResponse
 
 
@@ -37,7 +38,7 @@ class CannedResponseService:
             raise _taken(data.short_code)
         response = CannedResponse(account_id=account_id, short_code=data.short_code, content=data.content)
         try:
-            async with session.begin_nested():
+            async with savepoint(session):
                 await repository.add(response)
         except IntegrityError:
             raise _taken(data.short_code) from None
@@ -55,7 +56,7 @@ class CannedResponseService:
         if data.content is not None:
             response.content = data.content
         try:
-            async with session.begin_nested():
+            async with savepoint(session):
                 await session.flush()
         except IntegrityError:
             raise _taken(response.short_code) from None

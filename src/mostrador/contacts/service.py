@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mostrador.contacts.repository import ContactIdentityRepository, ContactRepository
 from mostrador.contacts.schemas import ContactCreate, ContactUpdate
 from mostrador.exceptions import NotFound, Unprocessable
+from mostrador.kit.db.savepoint import savepoint
 from mostrador.kit.phone import InvalidPhoneNumber, to_e164, wa_id_to_e164
 from mostrador.models import Contact, ContactIdentity, Inbox
 from mostrador.realtime import RealtimeEvent, publish
@@ -117,7 +118,7 @@ class ContactService:
             raise Unprocessable("sender has neither a phone number nor a user id", code="no_sender")
         for _attempt in range(3):
             try:
-                async with session.begin_nested():
+                async with savepoint(session):
                     return await self._resolve_once(session, inbox, identity)
             except IntegrityError:
                 continue  # another job created the same identity first; read it back
@@ -193,7 +194,7 @@ class ContactService:
             for identity in fresh
         }
         try:
-            async with session.begin_nested():
+            async with savepoint(session):
                 session.add_all(created.values())
                 await session.flush()
                 session.add_all(

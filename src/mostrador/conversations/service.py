@@ -23,6 +23,7 @@ from mostrador.conversations.window import window_expiry, window_state
 from mostrador.exceptions import NotFound, Unprocessable
 from mostrador.inboxes.adapters import capabilities_for
 from mostrador.inboxes.repository import InboxRepository
+from mostrador.kit.db.savepoint import savepoint
 from mostrador.kit.pagination import decode_cursor, encode_cursor
 from mostrador.kit.tenancy import scoped
 from mostrador.kit.time import utc_now
@@ -136,7 +137,7 @@ class ConversationService:
             if existing is not None:
                 return existing
             try:
-                async with session.begin_nested():
+                async with savepoint(session):
                     return await self._open(session, inbox, contact)
             except IntegrityError:
                 continue  # a concurrent job opened it; read it back
@@ -159,7 +160,7 @@ class ConversationService:
         if not missing:
             return routed
         try:
-            async with session.begin_nested():
+            async with savepoint(session):
                 routed.update(await self._open_many(session, inbox, missing))
         except IntegrityError:
             # A concurrent job opened one of them first: one by one, each reads back what is there.

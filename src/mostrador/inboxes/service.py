@@ -10,6 +10,7 @@ from mostrador.exceptions import Conflict, NotFound
 from mostrador.inboxes.repository import InboxRepository
 from mostrador.inboxes.schemas import InboxUpdate, WhatsAppInboxCreate
 from mostrador.kit.crypto import decrypt_json, encrypt_json
+from mostrador.kit.db.savepoint import savepoint
 from mostrador.models import Account, ChannelKind, Inbox
 
 
@@ -41,7 +42,7 @@ class InboxService:
             config_encrypted=encrypt_json(secret_key, config),
         )
         try:
-            async with session.begin_nested():
+            async with savepoint(session):
                 await repository.add(inbox)
         except IntegrityError:
             raise Conflict(

@@ -6,6 +6,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mostrador.exceptions import Conflict, NotFound
+from mostrador.kit.db.savepoint import savepoint
 from mostrador.labels.repository import LabelRepository
 from mostrador.labels.schemas import LabelCreate, LabelUpdate
 from mostrador.models import Label
@@ -30,7 +31,7 @@ class LabelService:
         await self._check_name_free(session, account_id, data.name, exclude=None)
         label = Label(account_id=account_id, name=data.name, color=data.color, description=data.description)
         try:
-            async with session.begin_nested():
+            async with savepoint(session):
                 await LabelRepository.from_session(session).add(label)
         except IntegrityError:
             raise Conflict(f"a label named {data.name!r} already exists", code="label_exists") from None
@@ -46,7 +47,7 @@ class LabelService:
         if data.description is not None:
             label.description = data.description
         try:
-            async with session.begin_nested():
+            async with savepoint(session):
                 await session.flush()
         except IntegrityError:
             raise Conflict(f"a label named {data.name!r} already exists", code="label_exists") from None

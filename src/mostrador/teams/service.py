@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mostrador.exceptions import Conflict, NotFound
+from mostrador.kit.db.savepoint import savepoint
 from mostrador.models import Team, TeamMember, User
 from mostrador.teams.repository import TeamMemberRepository, TeamRepository
 from mostrador.teams.schemas import TeamCreate, TeamUpdate
@@ -36,7 +37,7 @@ class TeamService:
         await self._check_name_free(session, account_id, data.name, exclude=None)
         team = Team(account_id=account_id, name=data.name, description=data.description)
         try:
-            async with session.begin_nested():
+            async with savepoint(session):
                 await TeamRepository.from_session(session).add(team)
         except IntegrityError:
             raise _exists(data.name) from None
@@ -50,7 +51,7 @@ class TeamService:
         if data.description is not None:
             team.description = data.description
         try:
-            async with session.begin_nested():
+            async with savepoint(session):
                 await session.flush()
         except IntegrityError:
             raise _exists(team.name) from None
@@ -82,7 +83,7 @@ class TeamService:
         if await repository.get_member(account_id, team_id, user_id) is not None:
             return
         try:
-            async with session.begin_nested():
+            async with savepoint(session):
                 await repository.add(TeamMember(team_id=team_id, user_id=user_id, account_id=account_id))
         except IntegrityError:
             return  # added concurrently: same outcome

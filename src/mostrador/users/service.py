@@ -9,6 +9,7 @@ from mostrador.auth.passwords import MIN_PASSWORD_LENGTH, hash_password, needs_r
 from mostrador.conversations.queue import offer_capacity
 from mostrador.exceptions import BadRequest, Conflict, NotFound
 from mostrador.kit.crypto import hash_token, new_token
+from mostrador.kit.db.savepoint import savepoint
 from mostrador.kit.time import utc_now
 from mostrador.models import Account, ApiToken, Availability, Role, User
 from mostrador.users.repository import ApiTokenRepository, UserRepository
@@ -28,7 +29,7 @@ class UserService:
             role=data.role,
         )
         try:
-            async with session.begin_nested():
+            async with savepoint(session):
                 await repository.add(user)
         except IntegrityError:
             raise Conflict(f"a user with e-mail {data.email} already exists", code="email_taken") from None

@@ -30,6 +30,7 @@ from mostrador.contacts.repository import ContactRepository
 from mostrador.inboxes.adapters import capabilities_for
 from mostrador.inboxes.service import inbox as inbox_service
 from mostrador.kit.batching import Batcher
+from mostrador.kit.db.savepoint import savepoint
 from mostrador.kit.time import utc_now
 from mostrador.logging import get_logger
 from mostrador.messages.inbound import inbound
@@ -148,7 +149,7 @@ class WebhookIntake:
         """
         row_id, attempts = row.id, row.attempts + 1
         try:
-            async with session.begin_nested():
+            async with savepoint(session):
                 return await self._process_row(session, router, row, attempts)
         except _StatusesAhead as ahead:
             router.forget()  # the savepoint rollback expired what it loaded
@@ -203,7 +204,7 @@ class WebhookIntake:
             by_inbox.setdefault(inbox.id, (inbox, []))[1].extend(events)
         postponed: set[str] = set()
         try:
-            async with session.begin_nested():
+            async with savepoint(session):
                 # Inboxes in one global order, and each step locks its rows in id order: two batches cannot deadlock.
                 for inbox, events in (by_inbox[inbox_id] for inbox_id in sorted(by_inbox)):
                     postponed |= await apply(session, inbox, events)

@@ -20,6 +20,7 @@ from mostrador.contacts.service import contact as contact_service
 from mostrador.conversations.schemas import ConversationUpdate
 from mostrador.conversations.service import conversation as conversation_service
 from mostrador.exceptions import MostradorError, NotFound
+from mostrador.kit.db.savepoint import savepoint
 from mostrador.kit.ids import MAX_ID, Id
 from mostrador.media.errors import MediaTooLarge, MediaTypeRefused
 from mostrador.media.uploads import read_upload, refuse_oversized_body
@@ -240,7 +241,7 @@ async def send_message(request: Request, conversation_id: Id, shell: ShellDep, s
     else:
         inbox_view = await _view(request, shell, session, conversation_id)
         try:
-            async with session.begin_nested():
+            async with savepoint(session):
                 await message_service.send_text(
                     session,
                     inbox_view.inbox,
@@ -278,7 +279,7 @@ async def send_attachment(request: Request, conversation_id: Id, shell: ShellDep
         else:
             file = await read_upload(request, upload, runtime.settings.media_max_bytes)
             view = await _view(request, shell, session, conversation_id)
-            async with session.begin_nested():
+            async with savepoint(session):
                 await message_service.send_media(
                     session,
                     view.inbox,
@@ -310,7 +311,7 @@ async def resend_message(
         raise NotFound(f"message {message_id} not found in this conversation", code="message_not_found")
     toasts: list[Toast] = []
     try:
-        async with session.begin_nested():
+        async with savepoint(session):
             await message_service.resend(session, view.inbox, view.conversation, view.contact, failed)
         toasts.append(Toast(gettext("Sending again…"), "info"))
     except MostradorError as error:
@@ -421,7 +422,7 @@ async def send_template(request: Request, conversation_id: Id, shell: ShellDep, 
             params = _template_parameters(choice, values)
             upload = _uploaded(form.get("header_file")) if choice.header_media else None
             header_file = await read_upload(request, upload, runtime.settings.media_max_bytes) if upload else None
-            async with session.begin_nested():
+            async with savepoint(session):
                 await message_service.send_template(
                     session,
                     view.inbox,
@@ -506,7 +507,7 @@ async def _apply(
         toasts.append(Toast(gettext("That could not be saved. Check the data and try again."), "error"))
     else:
         try:
-            async with session.begin_nested():
+            async with savepoint(session):
                 await conversation_service.update(session, shell.user, conversation, data)
             changed = True
         except MostradorError as error:
