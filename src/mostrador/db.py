@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from sqlalchemy.pool import NullPool
 
 from mostrador.config import Settings
+from mostrador.kit.writer_turns import WriterTurns
 
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -103,7 +104,7 @@ class Database:
         self.sessionmaker = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
         # SQLite has one writer. Queueing our own background writers here is far cheaper than letting them
         # collide and sleep in SQLite's busy handler; PostgreSQL needs no such thing.
-        self.write_lock: asyncio.Lock | None = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+        self.write_lock: WriterTurns | None = WriterTurns() if engine.dialect.name == "sqlite" else None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:

@@ -129,5 +129,5 @@ async def _sqlite_writer(db: Database) -> AsyncIterator[None]:
     if db.write_lock is None:
         yield
         return
-    async with db.write_lock:
+    async with db.write_lock.turn(urgent=True):  # a webhook sender waits for this commit: before any job
         yield
