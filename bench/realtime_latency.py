@@ -99,13 +99,16 @@ def stop_load(load: subprocess.Popen[str]) -> int:
     return int(match.group(1))
 
 
-async def measure(base: str, rate: float | None, seconds: int, bodies: Path) -> tuple[list[float], int, float]:
+async def measure(
+    base: str, rate: float | None, seconds: int, bodies: Path
+) -> tuple[list[float], list[float], int, float]:
     async with (
         httpx.AsyncClient(base_url=base, timeout=30) as agent,
         httpx.AsyncClient(base_url=base, timeout=30) as poster,
     ):
         await login(agent)
         arrivals: asyncio.Queue[tuple[float, int]] = asyncio.Queue()
+        acks: list[float] = []
 
         async def listen() -> None:
             async with agent.stream("GET", "/events", timeout=None) as stream:
@@ -125,6 +128,7 @@ async def measure(base: str, rate: float | None, seconds: int, bodies: Path) -> 
             started = time.monotonic()
             answer = await poster.post("/webhooks/whatsapp", content=body, headers={"X-Hub-Signature-256": sign(body)})
             answer.raise_for_status()
+            acks.append((time.monotonic() - started) * 1000)
             while True:
                 arrived, conversation = await asyncio.wait_for(arrivals.get(), max(0.1, deadline - time.monotonic()))
                 if conversation_id is None or conversation == conversation_id:
@@ -153,7 +157,7 @@ async def measure(base: str, rate: float | None, seconds: int, bodies: Path) -> 
         acknowledged = stop_load(load) if load is not None else 0
         load_seconds = time.monotonic() - load_started
         listener.cancel()
-        return latencies, acknowledged, load_seconds
+        return latencies, acks[1:], acknowledged, load_seconds  # the first ack is the warm-up probe's
 
 
 def run(label: str, rate: float | None, seconds: int, work: Path, bodies: Path, outbound: int) -> list[str]:
@@ -167,13 +171,16 @@ def run(label: str, rate: float | None, seconds: int, work: Path, bodies: Path, 
     port = free_port()
     env = server_env(database_url, var)
     with server([str(BIN / "mostrador"), "serve", "--port", str(port)], env, f"http://127.0.0.1:{port}/healthz"):
-        latencies, acknowledged, load_seconds = asyncio.run(measure(f"http://127.0.0.1:{port}", rate, seconds, bodies))
+        latencies, acks, acknowledged, load_seconds = asyncio.run(
+            measure(f"http://127.0.0.1:{port}", rate, seconds, bodies)
+        )
     finite = [value for value in latencies if value != float("inf")]
     unseen = len(latencies) - len(finite)
     offered = "none" if rate == 0 else "unpaced (as P1)" if rate is None else f"{rate:,.0f} /s"
     return [
         f"| {offered} | {acknowledged / load_seconds:,.0f} /s | {len(latencies)} | {percentile(finite, 50):.0f} | "
-        f"{percentile(finite, 99):.0f} | {max(finite, default=float('nan')):.0f} | {unseen} |"
+        f"{percentile(finite, 99):.0f} | {max(finite, default=float('nan')):.0f} | {unseen} | "
+        f"{percentile(acks, 50):.0f} / {percentile(acks, 99):.0f} |"
     ]
 
 
@@ -203,8 +210,8 @@ benchmark posts a message from one more customer every 200 ms and times webhook 
 that customer's conversation on the agent's stream ({args.seconds} s per level; a probe not seen within 30 s
 ends the level). Reproduce: `.venv/bin/python -m bench.realtime_latency` (`--loads 0,500,max`).
 
-| offered load | acknowledged load | probes | p50 ms | p99 ms | max ms | not seen |
-|---|---|---|---|---|---|---|
+| offered load | acknowledged load | probes | p50 ms | p99 ms | max ms | not seen | probe's ack p50 / p99 ms |
+|---|---|---|---|---|---|---|---|
 {chr(10).join(rows)}
 """
     write_section("P3 — webhook to the agent's screen (SSE)", body)

@@ -43,7 +43,10 @@ class Settings(BaseSettings):
     # Embedded mode: jobs run in the web process. While HTTP requests are in flight they get at most this
     # share of the event loop, so a burst of webhooks is acknowledged first and processed right after.
     worker_concurrency: int = Field(default=16, ge=1, le=256)
+    # Embedded runner, while requests are in flight: the share of the event loop jobs may use — background
+    # queues (receipts, sync) and live ones (customer messages, agents' sends). bench/realtime_latency.py.
     worker_busy_share: float = Field(default=0.3, gt=0, le=1)
+    worker_live_share: float = Field(default=0.7, gt=0, le=1)
     sweeper_interval_s: float = Field(default=15.0, gt=0)
     sweeper_stale_after_s: float = Field(default=30.0, gt=0)
     session_max_age_s: int = Field(default=14 * 24 * 3600, gt=0)

@@ -43,15 +43,16 @@ class Runtime:
     graph_transport: httpx.AsyncBaseTransport | None = None
 
     @asynccontextmanager
-    async def unit_of_work(self, *, write: bool = False) -> AsyncIterator[AsyncSession]:
+    async def unit_of_work(self, *, write: bool = False, priority: int = 0) -> AsyncIterator[AsyncSession]:
         """Commit on success; only then send the jobs and events the work collected.
 
         ``write=True`` marks background writers (jobs, the webhook group commit): on SQLite they take turns,
-        holding the turn until their commit only (sending jobs and events afterwards needs no turn).
+        holding the turn until their commit only (sending jobs and events afterwards needs no turn), lowest
+        ``priority`` first (a job passes its queue's).
         """
         lock = self.db.write_lock if write else None
         if lock is not None:
-            await lock.acquire()
+            await lock.acquire(priority)
         try:
             async with self.db.sessionmaker() as session:
                 try:
@@ -123,7 +124,11 @@ def build_runtime(settings: Settings, *, graph_transport: httpx.AsyncBaseTranspo
         runtime.jobs = InProcessJobBackend(
             lambda: runtime,
             concurrency=settings.worker_concurrency,
+            # SQLite has one writer: two transactional jobs in flight keep it busy (one writes while the other
+            # reads), more only wait for their turn.
+            writer_concurrency=2 if db.is_sqlite else settings.worker_concurrency,
             yield_to=runtime.traffic,
             busy_share=settings.worker_busy_share,
+            live_share=settings.worker_live_share,
         )
     return runtime

@@ -11,6 +11,7 @@ from mostrador.db import Database
 from mostrador.kit.db.upsert import insert_ignore
 from mostrador.kit.repository import RepositoryBase
 from mostrador.kit.time import utc_now
+from mostrador.kit.writer_turns import INTAKE
 from mostrador.models import ChannelKind, WebhookEvent, WebhookEventState
 
 
@@ -129,5 +130,5 @@ async def _sqlite_writer(db: Database) -> AsyncIterator[None]:
     if db.write_lock is None:
         yield
         return
-    async with db.write_lock.turn(urgent=True):  # a webhook sender waits for this commit: before any job
+    async with db.write_lock.turn(INTAKE):  # a webhook sender waits for this commit: before any job
         yield

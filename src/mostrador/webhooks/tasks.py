@@ -4,7 +4,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mostrador.webhooks.service import webhook_intake
+from mostrador.webhooks.service import MESSAGES_PER_JOB, RECEIPTS_PER_JOB, webhook_intake
 from mostrador.worker import JobContext, Queue, actor
 from mostrador.worker.sweeper import sweep
 
@@ -15,13 +15,13 @@ async def process_webhook_events(ctx: JobContext, *event_ids: int) -> None:
     await webhook_intake.process_many(ctx.session, [int(event_id) for event_id in event_ids])
 
 
-@actor("webhooks.process_messages", queue=Queue.inbound, max_retries=2)
+@actor("webhooks.process_messages", queue=Queue.inbound, max_retries=2, coalesce=MESSAGES_PER_JOB)
 async def process_messages(ctx: JobContext, *event_ids: int) -> None:
     """Bodies with customer messages only, many per job and set-based; anything else goes to webhooks.process."""
     await webhook_intake.process_messages(ctx.session, [int(event_id) for event_id in event_ids])
 
 
-@actor("webhooks.process_receipts", queue=Queue.bulk, max_retries=2)
+@actor("webhooks.process_receipts", queue=Queue.bulk, max_retries=2, coalesce=RECEIPTS_PER_JOB)
 async def process_receipts(ctx: JobContext, *event_ids: int) -> None:
     """Bodies with delivery statuses only, many per job and set-based, after any customer message waiting."""
     await webhook_intake.process_receipts(ctx.session, [int(event_id) for event_id in event_ids])

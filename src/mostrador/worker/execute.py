@@ -25,7 +25,7 @@ async def execute(runtime: Runtime, name: str, args: tuple[JobArg, ...], attempt
     token = correlation_id.set(new_correlation_id())
     try:
         if definition.transactional:
-            async with runtime.unit_of_work(write=True) as session:
+            async with runtime.unit_of_work(write=True, priority=definition.queue.priority) as session:
                 await definition.fn(JobContext(runtime=runtime, session_or_none=session, attempt=attempt), *args)
         else:
             await definition.fn(JobContext(runtime=runtime, session_or_none=None, attempt=attempt), *args)

@@ -14,3 +14,9 @@ class Queue(StrEnum):
     @property
     def priority(self) -> int:
         return {"inbound": 0, "agent": 10, "bulk": 50, "housekeeping": 90}[self.value]
+
+    @property
+    def yields_to_traffic(self) -> bool:
+        """Background queues get the small share of the embedded runner's time while requests are in flight;
+        customer messages and agents' sends, what people are waiting for, the large one."""
+        return self in (Queue.bulk, Queue.housekeeping)

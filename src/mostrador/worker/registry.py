@@ -41,6 +41,9 @@ class ActorDef:
     queue: Queue
     max_retries: int
     transactional: bool = True
+    # Args are row ids the actor takes as a set: jobs waiting in the embedded queue merge into one, up to this
+    # many ids (0: never). Many tiny jobs cost the event loop more in per-job overhead than in their work.
+    coalesce: int = 0
 
 
 class RetryLater(Exception):
@@ -55,12 +58,24 @@ ACTORS: dict[str, ActorDef] = {}
 
 
 def actor(
-    name: str, *, queue: Queue = Queue.agent, max_retries: int = 8, transactional: bool = True
+    name: str,
+    *,
+    queue: Queue = Queue.agent,
+    max_retries: int = 8,
+    transactional: bool = True,
+    coalesce: int = 0,
 ) -> Callable[[ActorFn], ActorFn]:
     def register(fn: ActorFn) -> ActorFn:
         if name in ACTORS and ACTORS[name].fn is not fn:
             raise RuntimeError(f"actor {name!r} is defined twice")
-        ACTORS[name] = ActorDef(name=name, fn=fn, queue=queue, max_retries=max_retries, transactional=transactional)
+        ACTORS[name] = ActorDef(
+            name=name,
+            fn=fn,
+            queue=queue,
+            max_retries=max_retries,
+            transactional=transactional,
+            coalesce=coalesce,
+        )
         return fn
 
     return register

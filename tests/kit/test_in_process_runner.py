@@ -1,0 +1,83 @@
+"""The embedded job runner: doorbells of coalescing actors merge while they wait; writers and network jobs
+run in separate lanes; the duty cycle holds jobs back only when the process is short of CPU."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from mostrador.runtime import Runtime
+from mostrador.worker import JobContext, Queue, actor
+from mostrador.worker.backends import InProcessJobBackend
+from mostrador.worker.duty import WINDOW_S, DutyCycle
+from mostrador.worker.enqueue import PendingJob
+
+CALLS: list[tuple[str, tuple[object, ...]]] = []
+GATE: dict[str, asyncio.Event] = {}
+
+
+@actor("test.merge_ids", queue=Queue.inbound, transactional=False, coalesce=5)
+async def merge_ids(ctx: JobContext, *ids: int) -> None:
+    CALLS.append(("merge", ids))
+    await GATE["merge"].wait()
+
+
+@actor("test.fetch", queue=Queue.inbound, transactional=False)
+async def fetch(ctx: JobContext, *ids: int) -> None:
+    CALLS.append(("fetch", ids))
+
+
+@actor("test.write", queue=Queue.inbound)
+async def write(ctx: JobContext, *ids: int) -> None:
+    CALLS.append(("write", ids))
+    await GATE["write"].wait()
+
+
+@pytest.fixture
+def runner(runtime: Runtime) -> InProcessJobBackend:
+    CALLS.clear()
+    GATE.clear()
+    GATE.update(merge=asyncio.Event(), write=asyncio.Event())
+    return InProcessJobBackend(lambda: runtime, concurrency=1, writer_concurrency=1)
+
+
+async def test_waiting_doorbells_merge_up_to_the_actors_limit(runner: InProcessJobBackend) -> None:
+    await runner.start()
+    try:
+        await runner.send([PendingJob("test.merge_ids", (1,))])
+        await asyncio.sleep(0.05)  # taken: the only network runner is busy with it
+        await runner.send([PendingJob("test.merge_ids", (n,)) for n in range(2, 9)])
+        GATE["merge"].set()
+        await runner.drain(timeout=5)
+    finally:
+        await runner.aclose()
+    assert CALLS == [("merge", (1,)), ("merge", (2, 3, 4, 5, 6)), ("merge", (7, 8))]
+
+
+async def test_network_jobs_do_not_wait_for_a_busy_writer(runner: InProcessJobBackend) -> None:
+    await runner.start()
+    try:
+        await runner.send([PendingJob("test.write", (1,)), PendingJob("test.write", (2,))])
+        await asyncio.sleep(0.05)
+        await runner.send([PendingJob("test.fetch", (3,))])
+        await asyncio.sleep(0.05)
+        assert CALLS == [("write", (1,)), ("fetch", (3,))]  # the second write waits for the writer lane
+        GATE["write"].set()
+        await runner.drain(timeout=5)
+    finally:
+        await runner.aclose()
+    assert CALLS[-1] == ("write", (2,))
+
+
+def test_the_duty_cycle_holds_jobs_back_only_when_the_process_is_short_of_cpu(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    duty = DutyCycle()
+    duty.record(10.0, 10.0 + WINDOW_S * 0.9)  # jobs used 90 % of the last window
+    monkeypatch.setattr(duty, "saturated", lambda now=None: False)
+    assert duty.wait_s(0.3, now=10.0 + WINDOW_S) == 0.0
+    monkeypatch.setattr(duty, "saturated", lambda now=None: True)
+    assert duty.wait_s(0.3, now=10.0 + WINDOW_S) > 0.0  # background work waits
+    assert duty.wait_s(0.95, now=10.0 + WINDOW_S) == 0.0  # a live job's larger share still has room
+    assert duty.wait_s(0.3, now=10.0 + 3 * WINDOW_S) == 0.0  # the window has moved on
