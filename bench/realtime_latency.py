@@ -11,19 +11,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import re
 import signal
 import subprocess
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 
 from bench.common import BIN, ROOT, free_port, machine, percentile, server, write_section
-from bench.intake import SECRET, envelope, seed, server_env, sign, write_bodies
+from bench.intake import SECRET, envelope, reset_postgres, seed, server_env, sign, write_bodies
 from mostrador.accounts.service import account as account_service
 from mostrador.config import Settings
 from mostrador.migrate import upgrade
@@ -33,6 +36,8 @@ from mostrador.users.schemas import UserCreate
 from mostrador.users.service import user as user_service
 
 LOAD_CONNECTIONS = 32
+REDIS_URL = os.environ.get("MOSTRADOR_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+MODES = {"sqlite": "embedded (SQLite)", "postgres": "distributed (PostgreSQL)"}
 PROBE_CUSTOMER = "5491100000001"
 EMAIL, PASSWORD = "agente@bench.example", "bench-password"
 
@@ -160,17 +165,27 @@ async def measure(
         return latencies, acks[1:], acknowledged, load_seconds  # the first ack is the warm-up probe's
 
 
-def run(label: str, rate: float | None, seconds: int, work: Path, bodies: Path, outbound: int) -> list[str]:
-    var = work / label
+def run(mode: str, label: str, rate: float | None, seconds: int, work: Path, bodies: Path, outbound: int) -> list[str]:
+    var = work / f"{mode}-{label}"
     var.mkdir()
-    database_url = f"sqlite+aiosqlite:///{var / 'bench.db'}"
+    if mode == "postgres":
+        admin = os.environ.get("MOSTRADOR_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+        database_url = asyncio.run(reset_postgres(admin, "mostrador_bench_p3"))
+    else:
+        database_url = f"sqlite+aiosqlite:///{var / 'bench.db'}"
     settings = Settings(database_url=database_url, var_dir=var, secret_key="bench", wa_app_secret=SECRET)
     upgrade(database_url)
     asyncio.run(seed(settings, outbound))
     asyncio.run(add_agent(settings))
     port = free_port()
     env = server_env(database_url, var)
-    with server([str(BIN / "mostrador"), "serve", "--port", str(port)], env, f"http://127.0.0.1:{port}/healthz"):
+    with contextlib.ExitStack() as stack:
+        if mode == "postgres":  # distributed: jobs go through Redis to a `mostrador worker` process
+            env |= {"MOSTRADOR_REDIS_URL": REDIS_URL, "MOSTRADOR_QUEUE_NAMESPACE": f"bench-p3-{os.getpid()}-{label}"}
+            stack.enter_context(worker(env))
+        stack.enter_context(
+            server([str(BIN / "mostrador"), "serve", "--port", str(port)], env, f"http://127.0.0.1:{port}/healthz")
+        )
         latencies, acks, acknowledged, load_seconds = asyncio.run(
             measure(f"http://127.0.0.1:{port}", rate, seconds, bodies)
         )
@@ -178,10 +193,35 @@ def run(label: str, rate: float | None, seconds: int, work: Path, bodies: Path, 
     unseen = len(latencies) - len(finite)
     offered = "none" if rate == 0 else "unpaced (as P1)" if rate is None else f"{rate:,.0f} /s"
     return [
-        f"| {offered} | {acknowledged / load_seconds:,.0f} /s | {len(latencies)} | {percentile(finite, 50):.0f} | "
-        f"{percentile(finite, 99):.0f} | {max(finite, default=float('nan')):.0f} | {unseen} | "
-        f"{percentile(acks, 50):.0f} / {percentile(acks, 99):.0f} |"
+        f"| {MODES[mode]} | {offered} | {acknowledged / load_seconds:,.0f} /s | {len(latencies)} | "
+        f"{percentile(finite, 50):.0f} | {percentile(finite, 99):.0f} | {max(finite, default=float('nan')):.0f} | "
+        f"{unseen} | {percentile(acks, 50):.0f} / {percentile(acks, 99):.0f} |"
     ]
+
+
+@contextlib.contextmanager
+def worker(env: dict[str, str]) -> Iterator[None]:
+    process = subprocess.Popen(
+        [str(BIN / "mostrador"), "worker", "--threads", "8"],
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stderr is not None
+    try:
+        deadline = time.monotonic() + 60
+        while "worker ready" not in process.stderr.readline().decode():
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the worker did not start")
+        # Keep reading its stderr so a chatty worker never blocks on a full pipe.
+        threading.Thread(target=process.stderr.read, daemon=True).start()
+        yield
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 def main() -> None:
@@ -190,6 +230,7 @@ def main() -> None:
         "--loads", default="0,250,500,1000,max", help="offered P1 webhook rates (events/s); max = unpaced wrk"
     )
     parser.add_argument("--seconds", type=int, default=30, help="probing time per load level")
+    parser.add_argument("--modes", default="sqlite,postgres", help="sqlite (embedded) and/or postgres (distributed)")
     args = parser.parse_args()
     levels = [None if value == "max" else float(value) for value in args.loads.split(",")]
     rows: list[str] = []
@@ -199,19 +240,22 @@ def main() -> None:
         count = 6_000 * (args.seconds + 60)  # more than unpaced wrk can post in the time
         outbound = count // 4 + 1
         write_bodies(bodies, count, outbound)
-        for rate in levels:
-            label = "max" if rate is None else f"rate{int(rate)}"
-            rows += run(label, 0 if rate == 0 else rate, args.seconds, work, bodies, outbound)
-    body = f"""Measured {time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())} on {machine()}; embedded mode (SQLite),
-one `mostrador serve` (intake and processing in one process). A logged-in agent holds `/events` open. wrk
+        for mode in args.modes.split(","):
+            for rate in levels:
+                label = "max" if rate is None else f"rate{int(rate)}"
+                rows += run(mode, label, 0 if rate == 0 else rate, args.seconds, work, bodies, outbound)
+    body = f"""Measured {time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())} on {machine()}. Embedded mode: SQLite,
+one `mostrador serve` (intake and processing in one process). Distributed mode: PostgreSQL, one `mostrador
+serve` (intake, SSE) and one `mostrador worker` (8 threads) through Redis. A logged-in agent holds `/events` open. wrk
 ({LOAD_CONNECTIONS} connections, a separate process) posts the P1 webhook mix — statuses 3 : 1 customer
 messages from other customers — paced per connection at the offered rate, or unpaced as in P1. Meanwhile the
 benchmark posts a message from one more customer every 200 ms and times webhook POST → `message.created` of
 that customer's conversation on the agent's stream ({args.seconds} s per level; a probe not seen within 30 s
-ends the level). Reproduce: `.venv/bin/python -m bench.realtime_latency` (`--loads 0,500,max`).
+ends the level). Reproduce: `.venv/bin/python -m bench.realtime_latency --loads {args.loads} --seconds
+{args.seconds}`.
 
-| offered load | acknowledged load | probes | p50 ms | p99 ms | max ms | not seen | probe's ack p50 / p99 ms |
-|---|---|---|---|---|---|---|---|
+| mode | offered load | acknowledged load | probes | p50 ms | p99 ms | max ms | not seen | probe's ack p50 / p99 ms |
+|---|---|---|---|---|---|---|---|---|
 {chr(10).join(rows)}
 """
     write_section("P3 — webhook to the agent's screen (SSE)", body)
