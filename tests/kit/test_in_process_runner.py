@@ -9,7 +9,7 @@ import pytest
 
 from mostrador.runtime import Runtime
 from mostrador.worker import JobContext, Queue, actor
-from mostrador.worker.backends import InProcessJobBackend
+from mostrador.worker.backends import COALESCE_WINDOW_S, DramatiqJobBackend, InProcessJobBackend
 from mostrador.worker.duty import WINDOW_S, DutyCycle
 from mostrador.worker.enqueue import PendingJob
 
@@ -81,3 +81,20 @@ def test_the_duty_cycle_holds_jobs_back_only_when_the_process_is_short_of_cpu(
     assert duty.wait_s(0.3, now=10.0 + WINDOW_S) > 0.0  # background work waits
     assert duty.wait_s(0.95, now=10.0 + WINDOW_S) == 0.0  # a live job's larger share still has room
     assert duty.wait_s(0.3, now=10.0 + 3 * WINDOW_S) == 0.0  # the window has moved on
+
+
+async def test_distributed_doorbells_of_coalescing_actors_travel_together(monkeypatch: pytest.MonkeyPatch) -> None:
+    sent: list[tuple[str, tuple[object, ...]]] = []
+    monkeypatch.setattr(
+        "mostrador.worker.backends.send_job",
+        lambda _broker, actor, args, attempt, delay_s: sent.append((actor, args)),
+    )
+    backend = DramatiqJobBackend(broker=None)
+    await backend.send([PendingJob("test.merge_ids", (1,)), PendingJob("test.fetch", (9,))])
+    await backend.send([PendingJob("test.merge_ids", (n,)) for n in range(2, 8)])
+    assert sent == [("test.fetch", (9,))]  # not a coalescing actor: at once
+    await asyncio.sleep(COALESCE_WINDOW_S * 3)
+    assert sent[1:] == [("test.merge_ids", (1, 2, 3, 4, 5)), ("test.merge_ids", (6, 7))]
+    await backend.send([PendingJob("test.merge_ids", (8,))])
+    await backend.aclose()  # shutting down rings what is still held
+    assert sent[-1] == ("test.merge_ids", (8,))
