@@ -59,6 +59,9 @@ def serve(
 def worker(
     threads: Annotated[int, typer.Option(help="Dramatiq worker threads")] = 8,
     sweeper: Annotated[bool, typer.Option(help="Also run the sweeper that re-rings stale work")] = True,
+    idle_poll_ms: Annotated[
+        int, typer.Option(min=10, max=2000, help="Longest wait between polls of an empty queue (latency when idle)")
+    ] = 100,
 ) -> None:
     """Process jobs from Redis (distributed mode). Stop with Ctrl+C or SIGTERM."""
     loaded = settings()
@@ -76,7 +79,9 @@ def worker(
     broker = build_broker(loaded.redis_url, namespace=loaded.queue_namespace)
     register_actors(broker, lambda: runtime, loop)
     sweeper_future = loop.run_in_loop(run_sweeper(runtime)) if sweeper else None
-    dramatiq_worker = dramatiq.Worker(broker, worker_threads=threads)
+    # Dramatiq's default backs off to 1 s on an empty queue: the first customer message after a quiet spell
+    # reached the agent up to a second late (bench/realtime_latency.py, distributed, no load).
+    dramatiq_worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=idle_poll_ms)
     dramatiq_worker.start()
     typer.echo(f"worker ready: {threads} threads on {loaded.redis_url}", err=True)
     stop = threading.Event()
