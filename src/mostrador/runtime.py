@@ -124,9 +124,7 @@ def build_runtime(settings: Settings, *, graph_transport: httpx.AsyncBaseTranspo
         runtime.jobs = InProcessJobBackend(
             lambda: runtime,
             concurrency=settings.worker_concurrency,
-            # SQLite has one writer: two transactional jobs in flight keep it busy (one writes while the other
-            # reads), more only wait for their turn.
-            writer_concurrency=2 if db.is_sqlite else settings.worker_concurrency,
+            writer_concurrency=settings.worker_writers,
             yield_to=runtime.traffic,
             busy_share=settings.worker_busy_share,
             live_share=settings.worker_live_share,
