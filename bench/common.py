@@ -41,11 +41,15 @@ def server(args: list[str], env: dict[str, str], health_url: str) -> Iterator[su
         wait_healthy(health_url)
         yield process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -105,25 +105,21 @@ def server_env(database_url: str, var: Path) -> dict[str, str]:
     }
 
 
+def customer_text(wa_id: str, wamid: str, text: str, timestamp: int) -> dict[str, object]:
+    """The ``value`` of a webhook carrying one text message from a customer."""
+    return {
+        "contacts": [{"profile": {"name": f"Cliente {wa_id[-4:]}"}, "wa_id": wa_id}],
+        "messages": [{"from": wa_id, "id": wamid, "timestamp": str(timestamp), "type": "text", "text": {"body": text}}],
+    }
+
+
 def write_bodies(path: Path, count: int, outbound_wamids: int) -> None:
     """3 statuses for every inbound message, each body unique."""
     now = int(time.time())
     with path.open("w") as out:
         for index in range(count):
             if index % 4 == 3:
-                customer = f"5215500{index % 5000:05d}"
-                value = {
-                    "contacts": [{"profile": {"name": f"Cliente {index % 5000}"}, "wa_id": customer}],
-                    "messages": [
-                        {
-                            "from": customer,
-                            "id": f"wamid.in{index}",
-                            "timestamp": str(now),
-                            "type": "text",
-                            "text": {"body": f"Hola, pedido {index}"},
-                        }
-                    ],
-                }
+                value = customer_text(f"5215500{index % 5000:05d}", f"wamid.in{index}", f"Hola, pedido {index}", now)
             else:
                 n = index - index // 4  # nth status body
                 wamid, status = f"wamid.out{(n // 3) % outbound_wamids}", STATUSES[n % 3]

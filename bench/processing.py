@@ -26,7 +26,7 @@ from pathlib import Path
 from sqlalchemy import event, func, select
 
 from bench.common import machine, write_section
-from bench.intake import SECRET, envelope, reset_postgres, seed
+from bench.intake import SECRET, customer_text, envelope, reset_postgres, seed
 from mostrador.config import Settings
 from mostrador.migrate import upgrade
 from mostrador.models import ChannelKind, Direction, Message, WebhookEvent, WebhookEventState
@@ -58,19 +58,12 @@ def message_bodies(count: int, customers: int, prefix: str, round_: str) -> list
     now = int(time.time())
     bodies = []
     for index in range(count):
-        customer = f"52155{prefix}{index % customers:06d}"
-        value = {
-            "contacts": [{"profile": {"name": f"Cliente {index % customers}"}, "wa_id": customer}],
-            "messages": [
-                {
-                    "from": customer,
-                    "id": f"wamid.{prefix}.{round_}.{index}",
-                    "timestamp": str(now),
-                    "type": "text",
-                    "text": {"body": f"Hola, ¿dónde está mi pedido {index}?"},
-                }
-            ],
-        }
+        value = customer_text(
+            f"52155{prefix}{index % customers:06d}",
+            f"wamid.{prefix}.{round_}.{index}",
+            f"Hola, ¿dónde está mi pedido {index}?",
+            now,
+        )
         bodies.append(json.dumps(envelope(value), separators=(",", ":")).encode())
     return bodies
 

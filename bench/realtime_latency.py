@@ -25,8 +25,8 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import BIN, ROOT, free_port, machine, percentile, server, write_section
-from bench.intake import SECRET, envelope, reset_postgres, seed, server_env, sign, write_bodies
+from bench.common import BIN, ROOT, free_port, machine, percentile, server, stop, write_section
+from bench.intake import SECRET, customer_text, envelope, reset_postgres, seed, server_env, sign, write_bodies
 from mostrador.accounts.service import account as account_service
 from mostrador.config import Settings
 from mostrador.migrate import upgrade
@@ -64,18 +64,7 @@ async def login(client: httpx.AsyncClient) -> None:
 
 
 def probe_body(index: int) -> bytes:
-    value = {
-        "contacts": [{"profile": {"name": "Sonda"}, "wa_id": PROBE_CUSTOMER}],
-        "messages": [
-            {
-                "from": PROBE_CUSTOMER,
-                "id": f"wamid.probe{index}-{time.time_ns()}",
-                "timestamp": str(int(time.time())),
-                "type": "text",
-                "text": {"body": "¿Hay alguien?"},
-            }
-        ],
-    }
+    value = customer_text(PROBE_CUSTOMER, f"wamid.probe{index}-{time.time_ns()}", "¿Hay alguien?", int(time.time()))
     return json.dumps(envelope(value), separators=(",", ":")).encode()
 
 
@@ -217,11 +206,7 @@ def worker(env: dict[str, str]) -> Iterator[None]:
         threading.Thread(target=process.stderr.read, daemon=True).start()
         yield
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
 
 
 def main() -> None:
