@@ -154,6 +154,19 @@ class TestStoreThenProcess:
         assert event.state is WebhookEventState.handled
         assert event.account_id == world.account.id
 
+    async def test_a_dead_intake_connection_is_replaced_without_failing_a_webhook(
+        self, client: httpx.AsyncClient, runtime: Runtime, jobs: InProcessJobBackend, world: World
+    ) -> None:
+        assert (await post(client, text_webhook("wamid.before"))).status_code == 200  # opens the dedicated one
+        async with runtime.db.intake.driver() as driver:
+            await driver.close()  # the server hung up on it (restart, idle timeout) while it sat in the pool
+        response = await post(client, text_webhook("wamid.after"))
+        assert (response.status_code, response.json()) == (200, {"status": "stored"})
+        await jobs.drain()
+        async with runtime.unit_of_work() as session:
+            recorded = (await session.execute(select(Message.provider_message_id))).scalars().all()
+        assert sorted(recorded) == ["wamid.after", "wamid.before"]
+
     async def test_same_body_twice_is_absorbed(
         self, client: httpx.AsyncClient, runtime: Runtime, jobs: InProcessJobBackend, world: World
     ) -> None:

@@ -12,7 +12,10 @@ from mostrador.kit.db.upsert import insert_ignore
 from mostrador.kit.repository import RepositoryBase
 from mostrador.kit.time import utc_now
 from mostrador.kit.writer_turns import INTAKE
+from mostrador.logging import get_logger
 from mostrador.models import ChannelKind, WebhookEvent, WebhookEventState
+
+log = get_logger(__name__)
 
 
 class WebhookEventRepository(RepositoryBase[WebhookEvent]):
@@ -103,6 +106,17 @@ async def insert_many_if_new(db: Database, kind: ChannelKind, items: Sequence[tu
     """
     if not items:
         return {}
+    try:
+        return await _insert_many(db, kind, items)
+    except Exception as error:
+        # A dedicated connection the server closed meanwhile (restart, idle timeout) is dropped by ``driver()``;
+        # one more try on a fresh one. The insert is idempotent: rows the first try did commit come back as
+        # duplicates and wait for the sweeper's doorbell instead of ringing now.
+        log.warning("webhooks.intake_retry", error=repr(error))
+        return await _insert_many(db, kind, items)
+
+
+async def _insert_many(db: Database, kind: ChannelKind, items: Sequence[tuple[str, str]]) -> dict[str, int]:
     constants = _bound_constants(db.engine.dialect, kind)
     literals = {key: value for key, value in constants.items() if key != "received_at"}
     async with db.intake.driver() as driver:
