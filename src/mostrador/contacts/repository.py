@@ -16,7 +16,7 @@ class ContactRepository(RepositoryBase[Contact]):
         return await self.all(self.scoped_statement(account_id).where(Contact.phone_e164 == phone_e164))
 
     async def by_ids(self, account_id: int, contact_ids: Sequence[int]) -> list[Contact]:
-        return await self.all(self.scoped_statement(account_id).where(Contact.id.in_(list(contact_ids))))
+        return await self.all(self.scoped_statement(account_id).where(self.one_of(Contact.id, contact_ids)))
 
     async def find_by_whatsapp_ids(self, account_id: int, wa_id: str | None, bsuid: str | None) -> Contact | None:
         conditions = []
@@ -34,9 +34,9 @@ class ContactRepository(RepositoryBase[Contact]):
     ) -> list[Contact]:
         conditions = []
         if wa_ids:
-            conditions.append(Contact.wa_id.in_(list(wa_ids)))
+            conditions.append(self.one_of(Contact.wa_id, wa_ids))
         if bsuids:
-            conditions.append(Contact.bsuid.in_(list(bsuids)))
+            conditions.append(self.one_of(Contact.bsuid, bsuids))
         if not conditions:
             return []
         return await self.all(self.scoped_statement(account_id).where(or_(*conditions)))
@@ -57,6 +57,6 @@ class ContactIdentityRepository(RepositoryBase[ContactIdentity]):
 
     async def find(self, account_id: int, inbox_id: int, source_ids: Sequence[str]) -> list[ContactIdentity]:
         statement = scoped(select(ContactIdentity), ContactIdentity, account_id).where(
-            ContactIdentity.inbox_id == inbox_id, ContactIdentity.source_id.in_(list(source_ids))
+            ContactIdentity.inbox_id == inbox_id, self.one_of(ContactIdentity.source_id, source_ids)
         )
         return await self.all(statement)

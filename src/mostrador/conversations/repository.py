@@ -36,7 +36,7 @@ class ConversationRepository(RepositoryBase[Conversation]):
             scoped(select(Conversation), Conversation, account_id)
             .where(
                 Conversation.inbox_id == inbox_id,
-                Conversation.contact_id.in_(list(contact_ids)),
+                self.one_of(Conversation.contact_id, contact_ids),
                 Conversation.status != ConversationStatus.resolved,
             )
             .order_by(Conversation.id)
@@ -108,7 +108,7 @@ class ConversationRepository(RepositoryBase[Conversation]):
         statement = (
             scoped(select(ConversationLabel.conversation_id, Label), Label, account_id)
             .join(ConversationLabel, ConversationLabel.label_id == Label.id)
-            .where(ConversationLabel.conversation_id.in_(list(conversation_ids)))
+            .where(self.one_of(ConversationLabel.conversation_id, conversation_ids))
             .order_by(Label.name)
         )
         found: dict[int, list[Label]] = {}
@@ -138,7 +138,7 @@ class ConversationRepository(RepositoryBase[Conversation]):
     async def open_count_by_assignee(self, account_id: int, user_ids: Sequence[int]) -> dict[int, int]:
         statement = (
             scoped(select(Conversation.assignee_id, func.count()), Conversation, account_id)
-            .where(Conversation.assignee_id.in_(list(user_ids)), Conversation.status.in_(LOAD_STATUSES))
+            .where(self.one_of(Conversation.assignee_id, user_ids), Conversation.status.in_(LOAD_STATUSES))
             .group_by(Conversation.assignee_id)
         )
         return {int(uid): int(n) for uid, n in (await self.session.execute(statement)).all() if uid is not None}

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Generic, Self, TypeVar
+from collections.abc import Iterable
+from typing import Any, Generic, Self, TypeVar
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from mostrador.kit.db.base import Base
 from mostrador.kit.tenancy import scoped
@@ -22,6 +25,16 @@ class RepositoryBase(Generic[M]):
     @classmethod
     def from_session(cls, session: AsyncSession) -> Self:
         return cls(session)
+
+    def one_of(self, column: InstrumentedAttribute[Any], values: Iterable[Any]) -> ColumnElement[bool]:
+        """``column IN (values)``. On PostgreSQL ``column = ANY($1)`` with one array: the statement's text does
+        not change with the number of values, so asyncpg prepares it once (an IN list of every length was a new
+        prepared statement each time: 9 % of a worker's time under load)."""
+        values = list(values)
+        bind = self.session.bind
+        if bind is not None and bind.dialect.name == "postgresql":
+            return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+        return column.in_(values)
 
     def scoped_statement(self, account_id: int) -> Select[M]:
         return scoped(select(self.model), self.model, account_id)

@@ -22,7 +22,7 @@ class MessageRepository(RepositoryBase[Message]):
         self, account_id: int, inbox_id: int, provider_message_ids: Collection[str]
     ) -> list[Message]:
         statement = scoped(select(Message), Message, account_id).where(
-            Message.inbox_id == inbox_id, Message.provider_message_id.in_(list(provider_message_ids))
+            Message.inbox_id == inbox_id, self.one_of(Message.provider_message_id, provider_message_ids)
         )
         return list((await self.session.execute(statement)).scalars())
 
@@ -43,7 +43,7 @@ class MessageRepository(RepositoryBase[Message]):
         """Many at once, locked in id order (every locker takes the same order, so no deadlock between batches)."""
         statement = (
             scoped(select(Message), Message, account_id)
-            .where(Message.inbox_id == inbox_id, Message.provider_message_id.in_(list(provider_message_ids)))
+            .where(Message.inbox_id == inbox_id, self.one_of(Message.provider_message_id, provider_message_ids))
             .order_by(Message.id)
             .with_for_update()
         )
@@ -101,7 +101,7 @@ class MessageStatusEventRepository(RepositoryBase[MessageStatusEvent]):
     async def for_messages(self, account_id: int, message_ids: Collection[int]) -> dict[int, list[MessageStatusEvent]]:
         statement = (
             scoped(select(MessageStatusEvent), MessageStatusEvent, account_id)
-            .where(MessageStatusEvent.message_id.in_(list(message_ids)))
+            .where(self.one_of(MessageStatusEvent.message_id, message_ids))
             .order_by(MessageStatusEvent.occurred_at, MessageStatusEvent.id)
         )
         timelines: dict[int, list[MessageStatusEvent]] = {}

@@ -44,7 +44,7 @@ class WebhookEventRepository(RepositoryBase[WebhookEvent]):
         """The rows still waiting, locked; rows another job holds are skipped (that job applies them)."""
         statement = (
             select(WebhookEvent)
-            .where(WebhookEvent.id.in_(list(event_ids)), WebhookEvent.state == WebhookEventState.received)
+            .where(self.one_of(WebhookEvent.id, event_ids), WebhookEvent.state == WebhookEventState.received)
             .order_by(WebhookEvent.id)
             .with_for_update(skip_locked=True)
         )
