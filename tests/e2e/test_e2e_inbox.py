@@ -20,7 +20,7 @@ import httpx
 import pytest
 from e2ehelpers import E2E_EMAIL, E2E_PASSWORD, e2e_settings, free_port, in_thread, live_server, seed_admin
 from fastapi import FastAPI
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Route, expect
 from sqlalchemy import select, update
 
 from mostrador.app import create_app
@@ -28,7 +28,7 @@ from mostrador.config import Settings
 from mostrador.inboxes.schemas import WhatsAppInboxCreate
 from mostrador.inboxes.service import inbox as inbox_service
 from mostrador.kit.time import utc_now
-from mostrador.models import Account, Conversation, MessageTemplate, Role
+from mostrador.models import Account, Contact, Conversation, MessageTemplate, Role
 from mostrador.runtime import build_runtime
 from mostrador.simulator import SimNumber, SimulatorConfig, create_simulator_app
 from mostrador.simulator.media import tiny_png
@@ -307,6 +307,29 @@ def test_closed_window_offers_templates(page: Page, desk: Desk, results_dir: Pat
     )
     page.screenshot(path=str(results_dir / "e2e-inbox-template.png"))
     assert [e for e in errors if "favicon" not in e] == []
+
+
+def test_a_message_processed_before_the_stream_opens_still_shows(page: Page, desk: Desk) -> None:
+    """The page renders, then subscribes: a message applied in between had no stream to travel on."""
+    sign_in(page, desk.base_url)
+    held: list[Route] = []
+    page.route("**/events", lambda route: held.append(route))  # the stream's request waits until we let it go
+    page.goto(f"{desk.base_url}/?view=all")
+    expect(page.locator("#conversation-list")).to_be_visible()
+    desk.customer_says("5215512340009", "¿Abren el domingo?", name="Lola Ferrer")
+
+    async def recorded(session: Any) -> bool:
+        found = await session.execute(select(Conversation.id).join(Contact).where(Contact.name == "Lola Ferrer"))
+        return found.first() is not None
+
+    deadline = time.monotonic() + 10
+    while not (held and desk.run(recorded)) and time.monotonic() < deadline:
+        page.wait_for_timeout(100)  # lets Playwright deliver the held route
+    assert held and desk.run(recorded)
+    row = page.locator("#conversation-rows [data-nav-item]", has_text="Lola Ferrer")
+    expect(row).to_have_count(0)  # nothing told the page yet
+    held[0].continue_()
+    expect(row).to_be_visible(timeout=10_000)
 
 
 def test_customer_xss_does_not_execute(page: Page, desk: Desk, results_dir: Path) -> None:

@@ -253,8 +253,10 @@
   document.addEventListener("sse:reconnect", function () { lostStream = true; });
   document.addEventListener("htmx:sseError", function () { if (everOpen) lostStream = true; });
   document.addEventListener("htmx:sseOpen", function () {
-    // After a gap, catch up on what happened while the stream was down.
+    // After a gap, catch up on what happened while the stream was down. The first opening too: whatever
+    // happened between rendering this page and subscribing (a message processed meanwhile) had no stream.
     if (lostStream) { refreshList(); refreshThread(); refreshContact(); }
+    else if (!everOpen) { refreshList(); refreshThread(); }
     everOpen = true;
     lostStream = false;
   });
