@@ -80,10 +80,17 @@ class DedicatedConnections:
     async def driver(self) -> AsyncIterator[Any]:
         """The driver's own connection (asyncpg or aiosqlite), in autocommit: one statement is one transaction."""
         async with self._slots:
+            fresh = not self._idle
             connection = self._idle.pop() if self._idle else await self._engine.connect()
             try:
                 raw = await connection.get_raw_connection()
-                yield raw.driver_connection
+                driver = raw.driver_connection
+                if fresh and driver is not None and self._engine.dialect.name == "sqlite":
+                    # A 200 promises the body is stored: with synchronous=NORMAL, WAL commits reach the disk
+                    # only at checkpoints, so a power cut could lose acknowledged webhooks. The group commit
+                    # pays one fsync per batch, not per webhook.
+                    await driver.execute("PRAGMA synchronous=FULL")
+                yield driver
             except BaseException:
                 await connection.invalidate()  # broken, or stopped mid-statement: never reuse it
                 await connection.close()

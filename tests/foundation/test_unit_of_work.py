@@ -57,3 +57,12 @@ async def test_a_released_savepoint_commits_nothing_until_the_unit_of_work_does(
             raise RuntimeError("the job fails after its savepoint was released")
     async with runtime.unit_of_work() as session:
         assert (await session.execute(select(Account.name))).scalars().all() == []
+
+
+async def test_the_webhook_intake_commits_to_disk_before_answering(runtime: Runtime) -> None:
+    """On SQLite the intake's own connections fsync every commit (synchronous=FULL): a 200 survives a power cut."""
+    if not runtime.db.is_sqlite:
+        return  # PostgreSQL's default (synchronous_commit=on) already waits for the WAL flush
+    async with runtime.db.intake.driver() as driver:
+        cursor = await driver.execute("PRAGMA synchronous")
+        assert (await cursor.fetchone())[0] == 2  # FULL
