@@ -91,10 +91,14 @@ async def test_distributed_doorbells_of_coalescing_actors_travel_together(monkey
     )
     backend = DramatiqJobBackend(broker=None)
     await backend.send([PendingJob("test.merge_ids", (1,)), PendingJob("test.fetch", (9,))])
-    await backend.send([PendingJob("test.merge_ids", (n,)) for n in range(2, 8)])
-    assert sent == [("test.fetch", (9,))]  # not a coalescing actor: at once
+    assert sent == [("test.merge_ids", (1,)), ("test.fetch", (9,))]  # after a quiet spell: at once
+    await backend.send([PendingJob("test.merge_ids", (n,)) for n in range(2, 5)])
+    await backend.send([PendingJob("test.merge_ids", (n,)) for n in range(5, 9)])
+    assert len(sent) == 2  # within the window: held
     await asyncio.sleep(COALESCE_WINDOW_S * 3)
-    assert sent[1:] == [("test.merge_ids", (1, 2, 3, 4, 5)), ("test.merge_ids", (6, 7))]
-    await backend.send([PendingJob("test.merge_ids", (8,))])
+    assert sent[2:] == [("test.merge_ids", (2, 3, 4, 5, 6)), ("test.merge_ids", (7, 8))]  # together, up to 5 each
+    await backend.send([PendingJob("test.merge_ids", (10,))])  # a quiet window has passed: at once again
+    assert sent[-1] == ("test.merge_ids", (10,))
+    await backend.send([PendingJob("test.merge_ids", (11,))])
     await backend.aclose()  # shutting down rings what is still held
-    assert sent[-1] == ("test.merge_ids", (8,))
+    assert sent[-1] == ("test.merge_ids", (11,))
