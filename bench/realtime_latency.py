@@ -242,6 +242,7 @@ ends the level). Reproduce: `.venv/bin/python -m bench.realtime_latency --loads 
 | mode | offered load | acknowledged load | probes | p50 ms | p99 ms | max ms | not seen | probe's ack p50 / p99 ms |
 |---|---|---|---|---|---|---|---|---|
 {chr(10).join(rows)}
+
 Reading: latency stays flat while the process(es) apply webhooks as fast as they arrive; past that a backlog
 builds and every later message waits behind it (the unpaced rows, where the intake alone takes most of the 2
 cores). In embedded mode `MOSTRADOR_WORKER_LIVE_SHARE` moves that point (docs/architecture.md).
