@@ -280,3 +280,38 @@ async def test_concurrent_drains_never_give_an_agent_more_than_her_capacity(runt
     taken = [assignee for assignee in await assignees(runtime) if assignee is not None]
     assert sorted(taken.count(user) for user in set(taken)) == [1, 2]
     assert len(await activity_lines(runtime)) == 3
+
+
+async def test_a_snoozed_conversation_reopens_when_its_time_comes(runtime: Runtime, jobs: InProcessJobBackend) -> None:
+    """Not only when the customer writes: the sweeper wakes it, with an activity line and a live update."""
+    world = await make_world(runtime)
+    async with runtime.unit_of_work() as session:
+        contact = await contact_service.create(session, world.account.id, ContactCreate(phone="+34600300001"))
+        inbox = await inbox_service.get(session, world.account.id, world.inbox.id)
+        conversation = await conversation_service.route_inbound(session, inbox, contact)
+        admin = await session.get(User, world.admin.id)
+        assert admin is not None
+        await conversation_service.set_status(
+            session, admin, conversation, ConversationStatus.snoozed, snoozed_until=utc_now() + timedelta(hours=2)
+        )
+    channel = runtime.pubsub.subscribe(account_channel(world.account.id))
+    first_event = asyncio.ensure_future(anext(channel))
+    await asyncio.sleep(0)
+
+    assert (await sweep_once(runtime))["snoozes"] == 0  # not yet
+    async with runtime.unit_of_work() as session:
+        stored = await session.get(Conversation, conversation.id)
+        assert stored is not None and stored.status is ConversationStatus.snoozed
+        stored.snoozed_until = utc_now() - timedelta(seconds=1)  # two hours later
+    assert (await sweep_once(runtime))["snoozes"] == 1
+
+    async with runtime.unit_of_work() as session:
+        woke = await session.get(Conversation, conversation.id)
+        assert woke is not None
+        assert (woke.status, woke.snoozed_until) == (ConversationStatus.open, None)
+    assert (await activity_lines(runtime))[-1] == "Terminó el aplazamiento: la conversación vuelve a estar abierta"
+    events = [await asyncio.wait_for(first_event, 5)]
+    while not any(e.get("type") == "conversation.updated" for e in events):
+        events.append(await asyncio.wait_for(anext(channel), 5))
+    assert {"conversation_id": conversation.id, "status": "open"}.items() <= events[-1].items()
+    assert (await sweep_once(runtime))["snoozes"] == 0  # woken once

@@ -45,6 +45,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "{actor} snoozed this until {target}",
         "pt": "{actor} adiou a conversa até {target}",
     },
+    "snooze_ended": {
+        "es": "Terminó el aplazamiento: la conversación vuelve a estar abierta",
+        "en": "Snooze ended: the conversation is open again",
+        "pt": "O adiamento terminou: a conversa está aberta de novo",
+    },
     "priority": {
         "es": "{actor} cambió la prioridad a {target}",
         "en": "{actor} set the priority to {target}",

@@ -178,6 +178,17 @@ class ConversationRepository(RepositoryBase[Conversation]):
         )
         return [int(inbox_id) for inbox_id in (await self.session.execute(statement)).scalars()]
 
+    async def snoozed_until_before_for_update(self, moment: datetime, *, limit: int = 500) -> list[Conversation]:
+        """Snoozed conversations whose time has come, every account (the sweeper's question), locked."""
+        statement = (
+            select(Conversation)
+            .where(Conversation.status == ConversationStatus.snoozed, Conversation.snoozed_until <= moment)
+            .order_by(Conversation.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return list((await self.session.execute(statement)).scalars())
+
     async def accounts_with_waiting(self, created_before: datetime) -> list[int]:
         """Every account with a conversation waiting since before ``created_before`` (the sweeper's question)."""
         statement = (

@@ -412,6 +412,18 @@ class ConversationService:
         target = snoozed_until.isoformat(timespec="minutes") if snoozed_until else ""
         await self._activity(session, conversation, f"status.{status.value}", actor, target=target)
 
+    async def wake_snoozed(self, session: AsyncSession, now: datetime) -> int:
+        """Reopen the snoozed conversations whose time has come (the sweeper calls this); how many woke."""
+        due = await ConversationRepository.from_session(session).snoozed_until_before_for_update(now)
+        for conversation in due:
+            conversation.status = ConversationStatus.open
+            conversation.snoozed_until = None
+            if conversation.assignee_id is None:
+                offer_capacity(session, conversation.account_id)  # back in the queue
+            await self._activity(session, conversation, "snooze_ended", None)
+            self._changed(session, conversation, "status")
+        return len(due)
+
     async def _activity(
         self, session: AsyncSession, conversation: Conversation, kind: str, actor: User | None, *, target: str = ""
     ) -> Message:

@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mostrador.conversations.queue import ASSIGN_WAITING
 from mostrador.conversations.service import conversation as conversation_service
+from mostrador.kit.time import utc_now
 from mostrador.worker import JobContext, Queue, actor
 from mostrador.worker.sweeper import sweep
 
@@ -27,3 +28,10 @@ async def assign_waiting(ctx: JobContext, account_id: int) -> None:
 @sweep("assignment")
 async def sweep_assignment(session: AsyncSession, stale_before: datetime) -> int:
     return await conversation_service.sweep_waiting(session, stale_before)
+
+
+@sweep("snoozes")
+async def wake_snoozed(session: AsyncSession, _stale_before: datetime) -> int:
+    """Snoozed conversations reopen when their time comes (within one sweeper interval), not only when the
+    customer writes."""
+    return await conversation_service.wake_snoozed(session, utc_now())
