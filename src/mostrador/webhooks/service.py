@@ -133,8 +133,8 @@ class WebhookIntake:
         return await self._process_locked(session, _InboxRouter(session), row)
 
     async def process_many(self, session: AsyncSession, event_ids: Sequence[int]) -> list[ProcessReport | None]:
-        """The bodies of one group commit in one transaction, each in its own savepoint: one job, one commit
-        and one routing lookup for all of them. Rows another job holds are skipped (that job applies them).
+        """The one-by-one path (``webhooks.process``): each body in its own savepoint, with retries and notes.
+        Jobs carry one body each; rows another job holds are skipped (that job applies them).
         """
         rows = await WebhookEventRepository.from_session(session).lock_waiting(event_ids)
         router = _InboxRouter(session)
