@@ -332,6 +332,51 @@ def test_a_message_processed_before_the_stream_opens_still_shows(page: Page, des
     expect(row).to_be_visible(timeout=10_000)
 
 
+def test_emoji_picker_inserts_at_the_cursor_and_remembers(page: Page, desk: Desk, results_dir: Path) -> None:
+    errors = watch_errors(page)
+    sign_in(page, desk.base_url)
+    page.goto(f"{desk.base_url}/?view=all")
+    desk.customer_says("5215512340011", "¿Cuándo llega mi pedido?", name="Rocío Vidal")
+    row = page.locator("#conversation-rows [data-nav-item]", has_text="Rocío Vidal")
+    expect(row).to_be_visible(timeout=10_000)
+    row.locator("a").click()
+    composer = page.locator("[data-composer]")
+    composer.fill("Tu pedido sale hoy")
+    for _ in range(3):
+        composer.press("ArrowLeft")  # the cursor before "hoy": the emoji goes where the cursor is
+
+    page.click("[data-emoji-toggle]")
+    panel = page.locator("[data-emoji-panel]")
+    expect(panel).to_be_visible()
+    expect(panel).to_contain_text("Pedidos y envíos")
+    search = panel.locator("[data-emoji-search]")
+    expect(search).to_be_focused()
+    search.fill("envio")  # without the accent, still found
+    expect(panel.locator('[data-emoji-char="🚚"]')).to_be_visible()
+    expect(panel.locator('[data-emoji-char="😀"]')).to_be_hidden()
+    search.press("Enter")
+    expect(composer).to_have_value("Tu pedido sale 🚚hoy")
+    search.fill("")
+    panel.locator('[data-emoji-group="gestures"] [data-emoji-char="👍"]').click()
+    expect(composer).to_have_value("Tu pedido sale 🚚👍hoy")
+    page.keyboard.press("Escape")
+    expect(panel).to_be_hidden()
+
+    composer.press("Control+Enter")
+    sent = "Tu pedido sale 🚚👍hoy"
+    wait_for(lambda: [m["request"]["text"]["body"] for m in desk.sent_to("5215512340011")] == [sent])
+
+    # the next composer opens the picker with what this agent used last, most recent first
+    page.click("[data-emoji-toggle]")
+    recent = page.locator("[data-emoji-recent-grid] [data-emoji-char]")
+    expect(recent.first).to_have_attribute("data-emoji-char", "👍")
+    expect(recent.nth(1)).to_have_attribute("data-emoji-char", "🚚")
+    page.screenshot(path=str(results_dir / "e2e-inbox-emoji.png"))
+    page.locator("#messages").click()  # a click elsewhere closes it
+    expect(page.locator("[data-emoji-panel]")).to_be_hidden()
+    assert [e for e in errors if "favicon" not in e] == []
+
+
 def test_customer_xss_does_not_execute(page: Page, desk: Desk, results_dir: Path) -> None:
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))

@@ -227,3 +227,23 @@ async def test_canned_responses_suggested_after_slash(desk: Desk) -> None:
     assert nothing.text == ""
     none = await desk.client.get(f"/conversations/{cid}/canned", params={"text": "/zzz"})
     assert "Ninguna respuesta rápida" in none.text
+
+
+async def test_emoji_picker_panel(desk: Desk) -> None:
+    await inbound(desk.w, "text", "Hola")
+    cid = await conversation_id(desk)
+    composer = await desk.client.get(f"/conversations/{cid}/composer")
+    assert "data-emoji-toggle" in composer.text and 'data-emoji-url="/emoji"' in composer.text
+    assert "Insertar un emoji" in composer.text
+    panel = await desk.client.get("/emoji")
+    assert panel.status_code == 200
+    # grouped, labelled in the agent's language, searchable in Spanish, English and Portuguese
+    for label in ("Caras", "Pedidos y envíos", "Hora y lugar", "Usados recientemente", "Buscar emoji"):
+        assert label in panel.text
+    assert 'data-emoji-char="🚚"' in panel.text
+    truck = panel.text.split('data-emoji-char="🚚"', 1)[1].split(">", 1)[0]
+    assert all(word in truck for word in ("envío", "shipping", "entrega"))
+    assert panel.text.count("data-emoji-char=") >= 90
+    desk.client.cookies.clear()
+    anonymous = await desk.client.get("/emoji", follow_redirects=False)
+    assert anonymous.status_code in (302, 303, 401)

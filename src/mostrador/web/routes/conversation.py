@@ -34,6 +34,7 @@ from mostrador.messages.thread import thread as thread_service
 from mostrador.models import ConversationStatus, MessageTemplate, Priority, SenderKind
 from mostrador.realtime.events import account_channel
 from mostrador.web.deps import Shell, ShellDep, ui_router
+from mostrador.web.emoji import EMOJI_GROUPS
 from mostrador.web.forms import validation_errors
 from mostrador.web.htmx import Toast, is_htmx
 from mostrador.web.i18n import gettext
@@ -463,6 +464,12 @@ async def canned_suggestions(
     query = match.group(1)
     responses = await canned_service.search(session, shell.account.id, query, limit=8)
     return render(request, "conversation/_canned.html", {"responses": responses, "query": query})
+
+
+@router.get("/emoji", response_model=None)
+async def emoji_panel(request: Request, shell: ShellDep) -> Response:
+    """The composer's emoji picker, fetched the first time an agent opens it (the same for every conversation)."""
+    return render(request, "conversation/_emoji.html", {"emoji_groups": EMOJI_GROUPS})
 
 
 @router.post("/conversations/{conversation_id}/typing", response_model=None)

@@ -3,7 +3,7 @@
 //    panel in place;
 //  - the thread: scroll to the newest, load older history near the top, dedupe by message id;
 //  - the composer: modes (reply / note / template), reply-to, canned responses, typing signal, an attached file
-//    (posted to the form's data-attach-url, with the text as its caption).
+//    (posted to the form's data-attach-url, with the text as its caption), the emoji picker.
 (function () {
   "use strict";
 
@@ -443,6 +443,119 @@
     }
   }, true);
 
+  // ------------------------------------------------------------------ emoji picker
+  // The panel is fetched once per page (conversation/_emoji.html) and kept for the next composers; the chosen
+  // emoji goes in at the cursor; "Recently used" lives in this browser (localStorage).
+  var emojiHtml = null;
+  var RECENT_KEY = "mostrador.emoji.recent";
+  function recentEmoji() {
+    try { return JSON.parse(window.localStorage.getItem(RECENT_KEY) || "[]").slice(0, 16); } catch (e) { return []; }
+  }
+  function rememberEmoji(char) {
+    var list = recentEmoji().filter(function (c) { return c !== char; });
+    list.unshift(char);
+    try { window.localStorage.setItem(RECENT_KEY, JSON.stringify(list.slice(0, 16))); } catch (e) { /* private mode */ }
+  }
+  function fillRecent(panel) {
+    var section = panel.querySelector("[data-emoji-recent]");
+    var grid = panel.querySelector("[data-emoji-recent-grid]");
+    if (!section || !grid) return;
+    var known = {};
+    panel.querySelectorAll("[data-emoji-group] [data-emoji-char]").forEach(function (b) { known[b.getAttribute("data-emoji-char")] = b; });
+    grid.innerHTML = "";
+    recentEmoji().forEach(function (char) { if (known[char]) grid.appendChild(known[char].cloneNode(true)); });
+    section.hidden = !grid.children.length;
+  }
+  function emojiPanel() { var form = composer(); return form && form.querySelector("[data-emoji-panel]"); }
+  function closeEmoji(refocus) {
+    var panel = emojiPanel();
+    if (!panel || panel.hidden) return;
+    panel.hidden = true;
+    var toggle = composer().querySelector("[data-emoji-toggle]");
+    if (toggle) toggle.setAttribute("aria-expanded", "false");
+    if (refocus) { var area = composer().querySelector("[data-composer]"); if (area) area.focus(); }
+  }
+  function openEmoji(toggle) {
+    var panel = emojiPanel();
+    if (!panel) return;
+    var show = function () {
+      if (!panel.innerHTML.trim()) panel.innerHTML = emojiHtml;
+      fillRecent(panel);
+      panel.hidden = false;
+      toggle.setAttribute("aria-expanded", "true");
+      var search = panel.querySelector("[data-emoji-search]");
+      if (search) search.focus();
+    };
+    if (emojiHtml !== null) { show(); return; }
+    get(toggle.getAttribute("data-emoji-url")).then(function (html) { emojiHtml = html; show(); }).catch(function () {});
+  }
+  function plain(text) { return text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase(); }
+  function filterEmoji(panel, query) {
+    var q = plain(query.trim());
+    var any = false;
+    panel.querySelectorAll("[data-emoji-group]").forEach(function (group) {
+      var shown = 0;
+      group.querySelectorAll("[data-emoji-char]").forEach(function (b) {
+        var hit = !q || plain(b.getAttribute("data-emoji-words") || "").indexOf(q) >= 0 || b.getAttribute("data-emoji-char") === query.trim();
+        b.hidden = !hit;
+        if (hit) shown += 1;
+      });
+      group.hidden = !shown;
+      if (shown) any = true;
+    });
+    var recent = panel.querySelector("[data-emoji-recent]");
+    if (recent) recent.hidden = !!q || !panel.querySelector("[data-emoji-recent-grid] [data-emoji-char]");
+    var none = panel.querySelector("[data-emoji-none]");
+    if (none) none.hidden = any;
+  }
+  function insertEmoji(char) {
+    var area = composer() && composer().querySelector("[data-composer]");
+    if (!area) return;
+    var start = area.selectionStart == null ? area.value.length : area.selectionStart;
+    var end = area.selectionEnd == null ? start : area.selectionEnd;
+    area.value = area.value.slice(0, start) + char + area.value.slice(end);
+    area.focus();
+    area.setSelectionRange(start + char.length, start + char.length);
+    area.dispatchEvent(new Event("input", { bubbles: true }));
+    rememberEmoji(char);
+    var panel = emojiPanel();
+    if (panel) fillRecent(panel);
+  }
+  document.addEventListener("click", function (event) {
+    var t = event.target;
+    if (!t.closest) return;
+    var toggle = t.closest("[data-emoji-toggle]");
+    if (toggle) {
+      var panel = emojiPanel();
+      if (panel && !panel.hidden) closeEmoji(true); else openEmoji(toggle);
+      return;
+    }
+    var item = t.closest("[data-emoji-char]");
+    if (item && t.closest("[data-emoji-panel]")) { insertEmoji(item.getAttribute("data-emoji-char")); return; }
+    if (!t.closest("[data-emoji]")) closeEmoji(false);
+  });
+  document.addEventListener("input", function (event) {
+    if (event.target.matches && event.target.matches("[data-emoji-search]")) {
+      filterEmoji(event.target.closest("[data-emoji-panel]"), event.target.value);
+    }
+  });
+  document.addEventListener("keydown", function (event) {
+    var t = event.target;
+    if (!t.closest) return;
+    var panel = emojiPanel();
+    var open = panel && !panel.hidden;
+    // Escape closes the picker first, from the search or from the text (where an emoji click leaves the cursor).
+    if (event.key === "Escape" && open && (t.closest("[data-emoji-panel]") || t.matches("[data-composer]"))) {
+      event.preventDefault(); event.stopPropagation(); closeEmoji(true); return;
+    }
+    if (!t.closest("[data-emoji-panel]")) return;
+    if (event.key === "Enter" && t.matches("[data-emoji-search]")) {
+      event.preventDefault();  // Enter in the search takes the first match
+      var first = Array.prototype.find.call(t.closest("[data-emoji-panel]").querySelectorAll("[data-emoji-group] [data-emoji-char]"), function (b) { return !b.hidden; });
+      if (first) insertEmoji(first.getAttribute("data-emoji-char"));
+    }
+  }, true);
+
   // ------------------------------------------------------------------ htmx hooks
   document.addEventListener("mostrador:refresh-thread", refreshThread);
 
@@ -457,7 +570,8 @@
       var area = $("[data-composer]");
       if (area && window.matchMedia("(hover: hover)").matches) area.focus({ preventScroll: true });
     }
-    if (target.id === "composer" || (target.closest && target.closest("#composer"))) {
+    // Canned suggestions swap inside the composer while the agent types (or picks an emoji): focus stays put.
+    if (target.id === "composer" || (target.closest && target.closest("#composer") && !target.matches("[data-canned]"))) {
       var c = composer();
       if (c && event.detail.xhr && event.detail.xhr.status < 300) {
         var textArea = c.querySelector("[data-composer]");
