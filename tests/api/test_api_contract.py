@@ -51,6 +51,10 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/conversations/{conversation_id}/messages/media"): {
         "files": {"file": ("hola.txt", b"hola", "text/plain")}
     },
+    ("POST", "/api/v1/conversations/{conversation_id}/messages/template"): {
+        "data": {"template": '{"name": "hello_world", "language": "en_US"}'},
+        "files": {"header_file": ("a.pdf", b"%PDF-1.4", "application/pdf")},
+    },
     ("POST", "/api/v1/conversations/{conversation_id}/messages/{message_id}/resend"): {},
     ("PATCH", "/api/v1/labels/{label_id}"): {"json": {"name": "hackeada"}},
     ("DELETE", "/api/v1/labels/{label_id}"): {},

@@ -4,6 +4,7 @@ language, and another account's conversation is a 404."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import httpx
@@ -434,3 +435,65 @@ class TestTemplatePicker:
         html = (await desk.client.get(f"/conversations/{cid}/messages")).text
         assert 'class="media media--link" href="https://tienda.example/lino.jpg"' in html
         assert 'data-button-type="url" title="https://tienda.example/envios/CO-9"' in html
+
+    async def test_the_api_uploads_a_header_file(self, desk: Desk) -> None:
+        """The template picker's upload, through the API: in a conversation and business-initiated."""
+        await inbound(desk.w, "text", "Hola")
+        await self.add_templates(desk)
+        cid = await conversation_id(desk)
+        auth = desk.w.world.auth
+        url = f"/api/v1/conversations/{cid}/messages/template"
+        template = json.dumps({"name": "nueva_coleccion", "language": "es", "body": ["Ana"]})
+        photo = {"header_file": ("lino.png", PNG, "image/png")}
+
+        not_json = await desk.client.post(url, data={"template": "{nope"}, files=photo, headers=auth)
+        assert not_json.status_code == 422 and not_json.json()["error"]["code"] == "invalid_template"
+        no_name = await desk.client.post(url, data={"template": '{"language": "es"}'}, files=photo, headers=auth)
+        assert no_name.status_code == 422 and "name" in no_name.json()["error"]["message"]
+        both = json.dumps(
+            {
+                "name": "nueva_coleccion",
+                "language": "es",
+                "body": ["Ana"],
+                "header_media": {"link": "https://a.example/b.png"},
+            }
+        )
+        two = await desk.client.post(url, data={"template": both}, files=photo, headers=auth)
+        assert two.status_code == 422 and two.json()["error"]["code"] == "two_headers"
+        gif = await desk.client.post(
+            url, data={"template": template}, files={"header_file": ("a.gif", GIF, "image/gif")}, headers=auth
+        )
+        assert gif.status_code == 415 and gif.json()["error"]["message"]
+        no_file = await desk.client.post(url, data={"template": template}, headers=auth)
+        assert no_file.status_code == 422
+        assert await sent_to_customer(desk) == []  # every refusal here, none left for Meta
+
+        sent = await desk.client.post(url, data={"template": template}, files=photo, headers=auth)
+        assert sent.status_code == 201, sent.text
+        assert sent.json()["type"] == "template" and sent.json()["conversation_id"] == cid
+        await desk.w.settle()
+        [delivered] = await sent_to_customer(desk)
+        header = delivered["request"]["template"]["components"][0]  # type: ignore[index]
+        media_id = header["parameters"][0]["image"]["id"]
+        assert desk.w.sim.sim.state.media[media_id].data == PNG and delivered["status"] != "failed"
+        attachment = await attachment_of(desk, sent.json()["id"])
+        assert attachment.mime_type == "image/png"
+
+        # a shipping notice with the parcel's photo, to a customer who never wrote
+        start = {"inbox_id": str(desk.w.world.inbox.id), "to": "+54 9 11 5566 7788", "template": template}
+        started = await desk.client.post("/api/v1/messages/template", data=start, files=photo, headers=auth)
+        assert started.status_code == 201, started.text
+        await desk.w.settle()
+        [first] = (await desk.w.sim.client.get("/_sim/messages", params={"to": "5491155667788"})).json()
+        parameters = first["request"]["template"]["components"][0]["parameters"]
+        assert desk.w.sim.sim.state.media[parameters[0]["image"]["id"]].data == PNG
+        unknown_inbox = {**start, "inbox_id": "999999"}
+        missing = await desk.client.post("/api/v1/messages/template", data=unknown_inbox, files=photo, headers=auth)
+        assert missing.status_code == 404
+
+    async def test_openapi_documents_the_header_file_operations(self, desk: Desk) -> None:
+        spec = (await desk.client.get("/openapi.json")).json()
+        for path in ("/api/v1/conversations/{conversation_id}/messages/template", "/api/v1/messages/template"):
+            operation = spec["paths"][path]["post"]
+            assert "multipart/form-data" in operation["requestBody"]["content"], path
+            assert {"201", "413", "415", "422"} <= set(operation["responses"]), path

@@ -192,12 +192,21 @@ class MessageService:
         self._announce(session, message)
         return message
 
-    async def start_with_template(self, session: AsyncSession, user: User, data: StartConversationIn) -> Message:
+    async def start_with_template(
+        self,
+        session: AsyncSession,
+        user: User,
+        data: StartConversationIn,
+        *,
+        header_file: MediaFile | None = None,
+        store: MediaStore | None = None,
+    ) -> Message:
         inbox = await inbox_service.get(session, user.account_id, data.inbox_id)
         contact = await contact_service.create(session, user.account_id, ContactCreate(phone=data.to, name=data.name))
         conversation = await conversation_service.open_for_outbound(session, inbox, contact)
+        sender = Sender(kind=SenderKind.agent, user=user)
         return await self.send_template(
-            session, inbox, conversation, contact, Sender(kind=SenderKind.agent, user=user), data.template
+            session, inbox, conversation, contact, sender, data.template, header_file=header_file, store=store
         )
 
     async def resend(
