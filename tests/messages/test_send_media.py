@@ -170,6 +170,66 @@ class TestSendMedia:
         assert (await stored(runtime, queued.id))[0].status is MessageStatus.sent
         assert len(graph.uploads) == 1 and [s["image"] for s in graph.sends] == [{"id": "media-1"}] * 2
 
+    async def test_resend_weeks_later_uploads_the_file_again(
+        self, runtime: Runtime, jobs: InProcessJobBackend, world: World, graph: Graph
+    ) -> None:
+        """Meta drops uploaded files after 30 days: the old id would fail, so the stored file goes up again."""
+        graph.sends_script = ["131026"]
+        cid = await open_conversation(runtime, world)
+        queued = await send(runtime, world, cid, MediaFile(PNG, "a.png", "image/png"))
+        await jobs.drain(timeout=30)
+        message, attachment = await stored(runtime, queued.id)
+        assert message.status is MessageStatus.failed and message.content["uploaded_media"]["id"] == "media-1"
+        weeks_ago = (utc_now() - timedelta(days=29, hours=1)).isoformat()  # inside the day kept as a margin
+        async with runtime.unit_of_work() as session:
+            content = {**message.content, "uploaded_media": {"id": "media-1", "at": weeks_ago}}
+            await session.execute(update(Message).where(Message.id == queued.id).values(content=content))
+        await self.resend(runtime, queued.id, cid)
+        await jobs.drain(timeout=30)
+        message, attachment = await stored(runtime, queued.id)
+        assert message.status is MessageStatus.sent
+        assert len(graph.uploads) == 2 and [s["image"] for s in graph.sends] == [{"id": "media-1"}, {"id": "media-2"}]
+        assert attachment is not None and attachment.provider_media_id == "media-2"
+        assert message.content["uploaded_media"]["id"] == "media-2"
+
+        # uploaded 28 days ago, the id is still good: sent as it is
+        fresh = (utc_now() - timedelta(days=28)).isoformat()
+        async with runtime.unit_of_work() as session:
+            content = {**message.content, "uploaded_media": {"id": "media-2", "at": fresh}}
+            failed = {"content": content, "status": MessageStatus.failed}
+            await session.execute(update(Message).where(Message.id == queued.id).values(**failed))
+        await self.resend(runtime, queued.id, cid)
+        await jobs.drain(timeout=30)
+        assert (await stored(runtime, queued.id))[0].status is MessageStatus.sent
+        assert len(graph.uploads) == 2 and graph.sends[-1]["image"] == {"id": "media-2"}
+
+    async def test_an_earlier_attempts_old_upload_is_not_reused(
+        self, runtime: Runtime, jobs: InProcessJobBackend, world: World, graph: Graph
+    ) -> None:
+        cid = await open_conversation(runtime, world)
+        queued = await send(runtime, world, cid, MediaFile(PNG, "a.png", "image/png"))
+        long_ago = utc_now() - timedelta(days=31)
+        async with runtime.unit_of_work() as session:  # an attempt uploaded it a month ago, then never sent
+            await session.execute(
+                update(Attachment)
+                .where(Attachment.message_id == queued.id)
+                .values(provider_media_id="media-old", updated_at=long_ago)
+            )
+        await jobs.drain(timeout=30)
+        message, attachment = await stored(runtime, queued.id)
+        assert message.status is MessageStatus.sent and graph.sends[0]["image"] == {"id": "media-1"}
+        assert attachment is not None and attachment.provider_media_id == "media-1"
+
+    async def resend(self, runtime: Runtime, message_id: int, cid: int) -> None:
+        async with runtime.unit_of_work() as session:
+            message = await session.get(Message, message_id)
+            conversation = await session.get(Conversation, cid)
+            assert message is not None and conversation is not None
+            inbox = await session.get(Inbox, conversation.inbox_id)
+            contact = await session.get(Contact, conversation.contact_id)
+            assert inbox is not None and contact is not None
+            await message_service.resend(session, inbox, conversation, contact, message)
+
     async def test_an_upload_overtaken_by_the_sweeper_is_sent_once(
         self, runtime: Runtime, jobs: InProcessJobBackend, world: World, graph: Graph
     ) -> None:

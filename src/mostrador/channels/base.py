@@ -140,6 +140,8 @@ class ChannelCapabilities:
     max_caption_length: int = 0
     # Which media kinds a template header may be (the template itself says which one it needs).
     template_header_kinds: frozenset[MediaKind] = frozenset()
+    # How long the provider keeps a file we uploaded (its id stops working after that); None: for ever.
+    uploaded_media_lifetime: timedelta | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "media_types", MappingProxyType(dict(self.media_types)))

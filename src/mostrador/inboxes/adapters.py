@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
 from typing import Any
 
 from mostrador.channels.base import ChannelCapabilities, ChannelKind, ChannelPermanentError, OutboundBody, RawBody
@@ -64,14 +65,11 @@ def render_outbound(inbox: Inbox, body: OutboundBody) -> dict[str, Any]:
 PENDING_MEDIA_ID = "mostrador:pending-upload"
 
 
-def _replace_pending(value: Any, media_id: str) -> Any:
+def _swap_id(value: Any, old: str, new: str) -> Any:
     if isinstance(value, dict):
-        return {
-            k: media_id if k == "id" and v == PENDING_MEDIA_ID else _replace_pending(v, media_id)
-            for k, v in value.items()
-        }
+        return {k: new if k == "id" and v == old else _swap_id(v, old, new) for k, v in value.items()}
     if isinstance(value, list):
-        return [_replace_pending(item, media_id) for item in value]
+        return [_swap_id(item, old, new) for item in value]
     return value
 
 
@@ -88,9 +86,32 @@ def awaits_upload(content: dict[str, Any]) -> bool:
     return _has_pending(content.get("provider_payload"))
 
 
-def with_media_id(content: dict[str, Any], media_id: str) -> dict[str, Any]:
-    """The message content with the uploaded file's provider id in its payload."""
-    return {**content, "provider_payload": _replace_pending(content.get("provider_payload"), media_id)}
+def with_media_id(content: dict[str, Any], media_id: str, uploaded_at: datetime) -> dict[str, Any]:
+    """The message content with the uploaded file's provider id in its payload (and when it was uploaded: the
+    provider forgets uploaded files, Meta after 30 days)."""
+    return {
+        **content,
+        "provider_payload": _swap_id(content.get("provider_payload"), PENDING_MEDIA_ID, media_id),
+        "uploaded_media": {"id": media_id, "at": uploaded_at.isoformat()},
+    }
+
+
+def expired_upload(content: dict[str, Any], now: datetime, lifetime: timedelta) -> str | None:
+    """The provider id of the message's uploaded file when the provider will have dropped it by ``now``."""
+    uploaded = content.get("uploaded_media")
+    if not isinstance(uploaded, dict) or not isinstance(uploaded.get("id"), str):
+        return None
+    try:
+        at = datetime.fromisoformat(str(uploaded.get("at")))
+    except ValueError:
+        return str(uploaded["id"])  # unreadable: upload again rather than send an id that may be gone
+    return str(uploaded["id"]) if now - at >= lifetime else None
+
+
+def without_media_id(content: dict[str, Any], media_id: str) -> dict[str, Any]:
+    """The message content waiting for a new upload of its file (the old ``media_id`` expired)."""
+    rest = {key: value for key, value in content.items() if key != "uploaded_media"}
+    return {**rest, "provider_payload": _swap_id(content.get("provider_payload"), media_id, PENDING_MEDIA_ID)}
 
 
 def stored_outbound(content: dict[str, Any]) -> RawBody:

@@ -25,7 +25,15 @@ from mostrador.channels.base import (
     SendResult,
 )
 from mostrador.channels.base import OutboundMessage as ChannelMessage
-from mostrador.inboxes.adapters import awaits_upload, open_adapter, stored_outbound, with_media_id
+from mostrador.inboxes.adapters import (
+    awaits_upload,
+    capabilities_for,
+    expired_upload,
+    open_adapter,
+    stored_outbound,
+    with_media_id,
+    without_media_id,
+)
 from mostrador.kit.time import utc_now
 from mostrador.logging import get_logger
 from mostrador.media.repository import AttachmentRepository
@@ -40,6 +48,8 @@ MAX_SEND_ATTEMPTS = 8
 AMBIGUOUS_GRACE = timedelta(seconds=60)
 # A claim that must upload a file first (up to 100 MB) waits this much longer before the sweeper takes it over.
 UPLOAD_GRACE = timedelta(minutes=10)
+# An uploaded file's id is used until this long before the provider drops it; then the file is uploaded again.
+UPLOAD_EXPIRY_MARGIN = timedelta(days=1)
 # Waiting longer than this for a rate-limit slot frees the worker: the job is re-rung at the slot instead.
 MAX_INLINE_WAIT_S = 10.0
 
@@ -75,7 +85,7 @@ class _Claim:
     upload: _Upload | None = None
 
     def outbound(self, media_id: str | None = None) -> ChannelMessage:
-        content = with_media_id(self.content, media_id) if media_id is not None else self.content
+        content = with_media_id(self.content, media_id, utc_now()) if media_id is not None else self.content
         return ChannelMessage(
             to=self.recipient,
             body=stored_outbound(content),
@@ -155,11 +165,25 @@ class Delivery:
             )
             if message is not None and current:
                 if awaits_upload(message.content):
-                    message.content = with_media_id(message.content, media_id)
+                    message.content = with_media_id(message.content, media_id, utc_now())
                 message.next_attempt_at = utc_now() + AMBIGUOUS_GRACE
         if not current:
             raise _Superseded()
         return media_id
+
+    async def _forget_expired_upload(self, session: AsyncSession, inbox: Inbox, message: Message) -> None:
+        """A resend weeks later: the provider has dropped the file we uploaded, so it is uploaded again from our
+        store (sending the old id would fail at Meta with "media not found")."""
+        lifetime = capabilities_for(inbox.channel_kind).uploaded_media_lifetime
+        if lifetime is None:
+            return
+        expired = expired_upload(message.content, utc_now(), lifetime - UPLOAD_EXPIRY_MARGIN)
+        if expired is None:
+            return
+        message.content = without_media_id(message.content, expired)
+        attachment = await AttachmentRepository.from_session(session).for_message(message.account_id, message.id)
+        if attachment is not None and attachment.provider_media_id == expired:
+            attachment.provider_media_id = None
 
     async def _claim(self, runtime: Runtime, session: AsyncSession, message_id: int) -> _Claim | None:
         message = (
@@ -183,13 +207,18 @@ class Delivery:
             enqueue(session, "messages.deliver", message.id, delay_s=wait)
             return None
         upload: _Upload | None = None
+        await self._forget_expired_upload(session, inbox, message)
         if awaits_upload(message.content):
             attachment = await AttachmentRepository.from_session(session).for_message(message.account_id, message.id)
             if attachment is None or not attachment.storage_key:
                 self._fail(session, message, None, "The attached file is missing", "")
                 return None
+            uploaded_at = attachment.updated_at  # written with the id (the row changes no more after)
+            lifetime = capabilities_for(inbox.channel_kind).uploaded_media_lifetime
+            if lifetime is not None and utc_now() - uploaded_at >= lifetime - UPLOAD_EXPIRY_MARGIN:
+                attachment.provider_media_id = None  # an earlier attempt's upload, too old to use now
             if attachment.provider_media_id:  # uploaded by an earlier attempt
-                message.content = with_media_id(message.content, attachment.provider_media_id)
+                message.content = with_media_id(message.content, attachment.provider_media_id, uploaded_at)
             else:
                 upload = _Upload(
                     attachment_id=attachment.id,

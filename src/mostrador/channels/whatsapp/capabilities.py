@@ -46,6 +46,7 @@ WHATSAPP_CAPABILITIES = ChannelCapabilities(
     caption_kinds=frozenset({MediaKind.IMAGE, MediaKind.VIDEO, MediaKind.DOCUMENT}),
     max_caption_length=1024,
     template_header_kinds=frozenset({MediaKind.IMAGE, MediaKind.VIDEO, MediaKind.DOCUMENT}),
+    uploaded_media_lifetime=timedelta(days=30),  # Cloud API: an uploaded file's id lasts 30 days
 )
 
 
