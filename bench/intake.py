@@ -343,7 +343,8 @@ def main() -> None:
                 f"after processing: {state['inbound']:,} customer messages (expected ≈{stored_inbound:,}) and "
                 f"{state['statuses']:,} statuses applied (expected ≈{state['events'] - stored_inbound:,}), "
                 f"{state['not_handled']} events not handled; processing drained "
-                f"{drained:.0f} s after the load stopped"
+                f"{drained:.0f} s after the load stopped (applied {state['events'] / (args.seconds + drained):,.0f}"
+                f" events/s over load and drain: what this machine sustains)"
             )
             rows.append(
                 f"| `mostrador serve` — {mode} | {run.rate:,.0f} | {run.p50_ms:.1f} | {run.p99_ms:.1f} | "
