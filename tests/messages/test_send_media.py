@@ -74,6 +74,18 @@ async def stored(runtime: Runtime, message_id: int) -> tuple[Message, Attachment
         return message, attachment
 
 
+async def resend(runtime: Runtime, message_id: int, cid: int) -> None:
+    """*Reintentar* on a failed message."""
+    async with runtime.unit_of_work() as session:
+        message = await session.get(Message, message_id)
+        conversation = await session.get(Conversation, cid)
+        assert message is not None and conversation is not None
+        inbox = await session.get(Inbox, conversation.inbox_id)
+        contact = await session.get(Contact, conversation.contact_id)
+        assert inbox is not None and contact is not None
+        await message_service.resend(session, inbox, conversation, contact, message)
+
+
 async def counts(runtime: Runtime) -> tuple[int, int]:
     async with runtime.unit_of_work() as session:
         messages = len((await session.execute(select(Message))).scalars().all())
@@ -158,14 +170,7 @@ class TestSendMedia:
         queued = await send(runtime, world, cid, MediaFile(PNG, "a.png", "image/png"))
         await jobs.drain(timeout=30)
         assert (await stored(runtime, queued.id))[0].status is MessageStatus.failed
-        async with runtime.unit_of_work() as session:
-            message = await session.get(Message, queued.id)
-            conversation = await session.get(Conversation, cid)
-            assert message is not None and conversation is not None
-            inbox = await session.get(Inbox, conversation.inbox_id)
-            contact = await session.get(Contact, conversation.contact_id)
-            assert inbox is not None and contact is not None
-            await message_service.resend(session, inbox, conversation, contact, message)
+        await resend(runtime, queued.id, cid)
         await jobs.drain(timeout=30)
         assert (await stored(runtime, queued.id))[0].status is MessageStatus.sent
         assert len(graph.uploads) == 1 and [s["image"] for s in graph.sends] == [{"id": "media-1"}] * 2
@@ -184,7 +189,7 @@ class TestSendMedia:
         async with runtime.unit_of_work() as session:
             content = {**message.content, "uploaded_media": {"id": "media-1", "at": weeks_ago}}
             await session.execute(update(Message).where(Message.id == queued.id).values(content=content))
-        await self.resend(runtime, queued.id, cid)
+        await resend(runtime, queued.id, cid)
         await jobs.drain(timeout=30)
         message, attachment = await stored(runtime, queued.id)
         assert message.status is MessageStatus.sent
@@ -198,7 +203,7 @@ class TestSendMedia:
             content = {**message.content, "uploaded_media": {"id": "media-2", "at": fresh}}
             failed = {"content": content, "status": MessageStatus.failed}
             await session.execute(update(Message).where(Message.id == queued.id).values(**failed))
-        await self.resend(runtime, queued.id, cid)
+        await resend(runtime, queued.id, cid)
         await jobs.drain(timeout=30)
         assert (await stored(runtime, queued.id))[0].status is MessageStatus.sent
         assert len(graph.uploads) == 2 and graph.sends[-1]["image"] == {"id": "media-2"}
@@ -219,16 +224,6 @@ class TestSendMedia:
         message, attachment = await stored(runtime, queued.id)
         assert message.status is MessageStatus.sent and graph.sends[0]["image"] == {"id": "media-1"}
         assert attachment is not None and attachment.provider_media_id == "media-1"
-
-    async def resend(self, runtime: Runtime, message_id: int, cid: int) -> None:
-        async with runtime.unit_of_work() as session:
-            message = await session.get(Message, message_id)
-            conversation = await session.get(Conversation, cid)
-            assert message is not None and conversation is not None
-            inbox = await session.get(Inbox, conversation.inbox_id)
-            contact = await session.get(Contact, conversation.contact_id)
-            assert inbox is not None and contact is not None
-            await message_service.resend(session, inbox, conversation, contact, message)
 
     async def test_an_upload_overtaken_by_the_sweeper_is_sent_once(
         self, runtime: Runtime, jobs: InProcessJobBackend, world: World, graph: Graph

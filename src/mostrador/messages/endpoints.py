@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from mostrador.api_errors import ERROR_RESPONSES, ErrorResponse
 from mostrador.auth.dependencies import ApiUser, RuntimeDep, SessionDep
@@ -16,7 +17,7 @@ from mostrador.media.uploads import read_upload
 from mostrador.messages.schemas import MessageRead, StartConversationIn, TemplateParameters
 from mostrador.messages.service import Sender
 from mostrador.messages.service import message as message_service
-from mostrador.models import Message, SenderKind
+from mostrador.models import Contact, Conversation, Inbox, Message, SenderKind
 
 router = APIRouter(prefix="/messages", tags=["messages"], responses=ERROR_RESPONSES)
 # Sending a file into a conversation: multipart, so it lives apart from the JSON ``POST /conversations/{id}/messages``.
@@ -53,6 +54,16 @@ def template_from_form(raw: str) -> TemplateParameters:
     if params.header_media is not None:
         raise Unprocessable("send the header as header_file or as template.header_media, not both", code="two_headers")
     return params
+
+
+async def conversation_parts(
+    session: AsyncSession, account_id: int, conversation_id: int
+) -> tuple[Conversation, Inbox, Contact]:
+    """The conversation (404 unless it is this account's) with its inbox and customer, to send into it."""
+    found = await conversation_service.get(session, account_id, conversation_id)
+    inbox = await inbox_service.get(session, account_id, found.inbox_id)
+    contact = await contact_service.get(session, account_id, found.contact_id)
+    return found, inbox, contact
 
 
 @router.post("/template", response_model=MessageRead, status_code=201, responses=HEADER_FILE_RESPONSES)
@@ -93,9 +104,7 @@ async def send_template_with_header_file(
     """Send a template whose header is a file you upload (multipart/form-data); templates with a text header or
     none, or a header by link, go through the JSON ``POST /conversations/{id}/messages``."""
     params = template_from_form(template)
-    found = await conversation_service.get(session, user.account_id, conversation_id)
-    inbox = await inbox_service.get(session, user.account_id, found.inbox_id)
-    contact = await contact_service.get(session, user.account_id, found.contact_id)
+    found, inbox, contact = await conversation_parts(session, user.account_id, conversation_id)
     upload = await read_upload(request, header_file, runtime.settings.media_max_bytes)
     return await message_service.send_template(
         session,
@@ -132,9 +141,7 @@ async def send_media(
     """Send a file to the customer (multipart/form-data). Its type is read from its bytes, not from the upload's
     declared type; WhatsApp's limits: image jpeg/png 5 MB, video mp4/3gpp 16 MB, audio aac/amr/mpeg/mp4/ogg (Opus)
     16 MB, document (pdf, text, Office) 100 MB, sticker webp 100 KB (500 KB animated)."""
-    found = await conversation_service.get(session, user.account_id, conversation_id)
-    inbox = await inbox_service.get(session, user.account_id, found.inbox_id)
-    contact = await contact_service.get(session, user.account_id, found.contact_id)
+    found, inbox, contact = await conversation_parts(session, user.account_id, conversation_id)
     upload = await read_upload(request, file, runtime.settings.media_max_bytes)
     return await message_service.send_media(
         session,
