@@ -7,10 +7,11 @@ import asyncio
 
 import pytest
 
+from mostrador.kit.asgi import TrafficGauge
 from mostrador.runtime import Runtime
 from mostrador.worker import JobContext, Queue, actor
 from mostrador.worker.backends import COALESCE_WINDOW_S, DramatiqJobBackend, InProcessJobBackend
-from mostrador.worker.duty import WINDOW_S, DutyCycle
+from mostrador.worker.duty import SUSTAINED_S, WINDOW_S, DutyCycle
 from mostrador.worker.enqueue import PendingJob
 
 CALLS: list[tuple[str, tuple[object, ...]]] = []
@@ -32,6 +33,11 @@ async def fetch(ctx: JobContext, *ids: int) -> None:
 async def write(ctx: JobContext, *ids: int) -> None:
     CALLS.append(("write", ids))
     await GATE["write"].wait()
+
+
+@actor("test.background", queue=Queue.bulk)
+async def background(ctx: JobContext, *ids: int) -> None:
+    CALLS.append(("background", ids))
 
 
 @pytest.fixture
@@ -70,17 +76,69 @@ async def test_network_jobs_do_not_wait_for_a_busy_writer(runner: InProcessJobBa
     assert CALLS[-1] == ("write", (2,))
 
 
+async def test_a_job_waiting_for_its_share_leaves_the_runner_to_a_customers_message(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    CALLS.clear()
+    GATE.clear()
+    GATE.update(write=asyncio.Event())
+    GATE["write"].set()
+    traffic = TrafficGauge(burst=1)
+    traffic.in_flight = 5  # a burst of webhooks in flight
+    runner = InProcessJobBackend(
+        lambda: runtime, concurrency=1, writer_concurrency=1, yield_to=traffic, busy_share=0.3, live_share=0.7
+    )
+    allowed = {"background": False}
+
+    def wait_s(share: float, now: float | None = None, sustained: bool = False) -> float:
+        return 0.0 if share > 0.5 or allowed["background"] else 30.0  # receipts: not before 30 s
+
+    monkeypatch.setattr(runner._duty, "wait_s", wait_s)
+    await runner.start()
+    try:
+        await runner.send([PendingJob("test.background", (1,))])
+        await asyncio.sleep(0.05)  # the only writer runner has looked at it: not its turn
+        await runner.send([PendingJob("test.write", (2,))])
+        for _ in range(50):
+            if CALLS:
+                break
+            await asyncio.sleep(0.01)
+        assert CALLS == [("write", (2,))]  # at once, not after the receipts' 30 s
+        allowed["background"] = True
+        await runner.drain(timeout=5)  # within one duty window
+    finally:
+        await runner.aclose()
+    assert CALLS == [("write", (2,)), ("background", (1,))]
+
+
 def test_the_duty_cycle_holds_jobs_back_only_when_the_process_is_short_of_cpu(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     duty = DutyCycle()
     duty.record(10.0, 10.0 + WINDOW_S * 0.9)  # jobs used 90 % of the last window
-    monkeypatch.setattr(duty, "saturated", lambda now=None: False)
+    monkeypatch.setattr(duty, "saturated", lambda now=None, over=None: False)
     assert duty.wait_s(0.3, now=10.0 + WINDOW_S) == 0.0
-    monkeypatch.setattr(duty, "saturated", lambda now=None: True)
+    monkeypatch.setattr(duty, "saturated", lambda now=None, over=None: True)
     assert duty.wait_s(0.3, now=10.0 + WINDOW_S) > 0.0  # background work waits
     assert duty.wait_s(0.95, now=10.0 + WINDOW_S) == 0.0  # a live job's larger share still has room
     assert duty.wait_s(0.3, now=10.0 + 3 * WINDOW_S) == 0.0  # the window has moved on
+
+
+def test_customers_messages_wait_only_for_a_sustained_shortage_of_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    cpu = {"now": 0.0}
+    monkeypatch.setattr("mostrador.worker.duty.time.process_time", lambda: cpu["now"])
+    duty = DutyCycle()
+    start = duty._cpu[0][0]
+    for step in range(1, 9):  # 0.8 s at 10 % of a core
+        cpu["now"] += 0.01
+        duty.saturated(now=start + step * 0.1)
+    cpu["now"] += 0.2  # then a burst: 0.2 s of CPU in 0.2 s
+    burst_end = start + 1.0
+    assert duty.saturated(now=burst_end)  # over the last window: short of CPU
+    assert not duty.saturated(now=burst_end, over=SUSTAINED_S)  # over the last second: 28 %
+    duty.record(burst_end - 0.1, burst_end)  # jobs used half the window
+    assert duty.wait_s(0.3, now=burst_end) > 0  # receipts wait for the burst to pass
+    assert duty.wait_s(0.3, now=burst_end, sustained=True) == 0.0  # a customer's message does not
 
 
 async def test_distributed_doorbells_of_coalescing_actors_travel_together(monkeypatch: pytest.MonkeyPatch) -> None:
