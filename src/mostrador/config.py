@@ -43,8 +43,9 @@ class Settings(BaseSettings):
     # Embedded mode: jobs run in the web process. While HTTP requests are in flight they get at most this
     # share of the event loop, so a burst of webhooks is acknowledged first and processed right after.
     worker_concurrency: int = Field(default=16, ge=1, le=256)
-    # Embedded runner: transactional jobs in flight at once. A few keep the database busy; more take doorbells
-    # out of the queue before they could merge into one batch (bench/intake.py, bench/realtime_latency.py).
+    # Transactional jobs in flight at once, in the embedded runner and per `mostrador worker` (worker/gates.py).
+    # A few keep the database busy; more take doorbells out of the queue before they could merge into one batch,
+    # and interleaved on one event loop each holds its transaction longer (bench/realtime_latency.py).
     worker_writers: int = Field(default=2, ge=1, le=64)
     # Embedded runner, while requests are in flight: the share of the event loop jobs may use — background
     # queues (receipts, sync) and live ones (customer messages, agents' sends). bench/realtime_latency.py.

@@ -15,6 +15,7 @@ from mostrador.demo.seed import DEMO_LOGIN_EMAIL, DEMO_LOGIN_PASSWORD, seed_demo
 from mostrador.runtime import Runtime, build_runtime
 from mostrador.tasks import import_all_tasks
 from mostrador.worker.dramatiq_app import LoopThread, build_broker, register_actors
+from mostrador.worker.gates import JobGates
 from mostrador.worker.sweeper import run_sweeper
 
 
@@ -77,7 +78,7 @@ def worker(
 
     runtime = loop.run(build())
     broker = build_broker(loaded.redis_url, namespace=loaded.queue_namespace)
-    register_actors(broker, lambda: runtime, loop)
+    register_actors(broker, lambda: runtime, loop, JobGates(live_writers=loaded.worker_writers))
     sweeper_future = loop.run_in_loop(run_sweeper(runtime)) if sweeper else None
     # Dramatiq's default backs off to 1 s on an empty queue: the first customer message after a quiet spell
     # reached the agent up to a second late (bench/realtime_latency.py, distributed, no load).

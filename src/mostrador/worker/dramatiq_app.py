@@ -13,6 +13,7 @@ from dramatiq.brokers.redis import RedisBroker
 from dramatiq.message import Message
 
 from mostrador.worker.execute import execute
+from mostrador.worker.gates import JobGates
 from mostrador.worker.registry import ACTORS, ActorDef, JobArg, get_actor
 
 if TYPE_CHECKING:
@@ -62,16 +63,18 @@ class LoopThread:
         self._thread.join(timeout=5)
 
 
-def register_actors(broker: RedisBroker, runtime: Callable[[], Runtime], loop: LoopThread) -> None:
+def register_actors(broker: RedisBroker, runtime: Callable[[], Runtime], loop: LoopThread, gates: JobGates) -> None:
     for definition in ACTORS.values():
-        _register(broker, definition, runtime, loop)
+        _register(broker, definition, runtime, loop, gates)
 
 
-def _register(broker: RedisBroker, definition: ActorDef, runtime: Callable[[], Runtime], loop: LoopThread) -> None:
+def _register(
+    broker: RedisBroker, definition: ActorDef, runtime: Callable[[], Runtime], loop: LoopThread, gates: JobGates
+) -> None:
     name = definition.name
 
     def handle(*args: JobArg, attempt: int = 1) -> None:
-        outcome = loop.run(execute(runtime(), name, tuple(args), attempt))
+        outcome = loop.run(gates.run(definition, lambda: execute(runtime(), name, tuple(args), attempt)))
         if outcome.retry_in is not None:
             send_job(broker, name, tuple(args), attempt=attempt + 1, delay_s=outcome.retry_in)
 
