@@ -179,6 +179,16 @@ def watch_errors(page: Page) -> list[str]:
     return errors
 
 
+def open_new_customer(page: Page, desk: Desk, wa_id: str, text: str, name: str) -> None:
+    """Sign in on the All view, let a customer write, and open their conversation from the live list."""
+    sign_in(page, desk.base_url)
+    page.goto(f"{desk.base_url}/?view=all")
+    desk.customer_says(wa_id, text, name=name)
+    row = page.locator("#conversation-rows [data-nav-item]", has_text=name)
+    expect(row).to_be_visible(timeout=10_000)
+    row.locator("a").click()
+
+
 def wait_for(predicate: Callable[[], bool], timeout_s: float = 10.0) -> None:
     deadline = time.monotonic() + timeout_s
     while not predicate():
@@ -334,12 +344,7 @@ def test_a_message_processed_before_the_stream_opens_still_shows(page: Page, des
 
 def test_emoji_picker_inserts_at_the_cursor_and_remembers(page: Page, desk: Desk, results_dir: Path) -> None:
     errors = watch_errors(page)
-    sign_in(page, desk.base_url)
-    page.goto(f"{desk.base_url}/?view=all")
-    desk.customer_says("5215512340011", "¿Cuándo llega mi pedido?", name="Rocío Vidal")
-    row = page.locator("#conversation-rows [data-nav-item]", has_text="Rocío Vidal")
-    expect(row).to_be_visible(timeout=10_000)
-    row.locator("a").click()
+    open_new_customer(page, desk, "5215512340011", "¿Cuándo llega mi pedido?", "Rocío Vidal")
     composer = page.locator("[data-composer]")
     composer.fill("Tu pedido sale hoy")
     for _ in range(3):
@@ -380,12 +385,7 @@ def test_emoji_picker_inserts_at_the_cursor_and_remembers(page: Page, desk: Desk
 def test_customer_xss_does_not_execute(page: Page, desk: Desk, results_dir: Path) -> None:
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    sign_in(page, desk.base_url)
-    page.goto(f"{desk.base_url}/?view=all")
-    desk.customer_says("5215512340003", "<img src=x onerror=alert(1)>", name="<script>alert(1)</script>")
-    row = page.locator("#conversation-rows [data-nav-item]", has_text="<script>alert(1)</script>")
-    expect(row).to_be_visible(timeout=10_000)
-    row.locator("a").click()
+    open_new_customer(page, desk, "5215512340003", "<img src=x onerror=alert(1)>", "<script>alert(1)</script>")
     expect(page.locator("#messages")).to_contain_text("<img src=x onerror=alert(1)>")
     expect(page.locator(".conv__name")).to_have_text("<script>alert(1)</script>")
     assert page.locator("#messages img[src='x']").count() == 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from mostrador.channels.base import ChannelCapabilities, ChannelKind, ChannelPermanentError, OutboundBody, RawBody
@@ -96,16 +96,17 @@ def with_media_id(content: dict[str, Any], media_id: str, uploaded_at: datetime)
     }
 
 
-def expired_upload(content: dict[str, Any], now: datetime, lifetime: timedelta) -> str | None:
-    """The provider id of the message's uploaded file when the provider will have dropped it by ``now``."""
+def uploaded_media(content: dict[str, Any]) -> tuple[str, datetime] | None:
+    """The provider id of the message's uploaded file and when it was uploaded (an unreadable time reads as
+    long ago: better to upload again than to send an id that may be gone)."""
     uploaded = content.get("uploaded_media")
     if not isinstance(uploaded, dict) or not isinstance(uploaded.get("id"), str):
         return None
     try:
         at = datetime.fromisoformat(str(uploaded.get("at")))
     except ValueError:
-        return str(uploaded["id"])  # unreadable: upload again rather than send an id that may be gone
-    return str(uploaded["id"]) if now - at >= lifetime else None
+        at = datetime.min.replace(tzinfo=UTC)
+    return str(uploaded["id"]), at
 
 
 def without_media_id(content: dict[str, Any], media_id: str) -> dict[str, Any]:

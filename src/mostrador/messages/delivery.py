@@ -28,9 +28,9 @@ from mostrador.channels.base import OutboundMessage as ChannelMessage
 from mostrador.inboxes.adapters import (
     awaits_upload,
     capabilities_for,
-    expired_upload,
     open_adapter,
     stored_outbound,
+    uploaded_media,
     with_media_id,
     without_media_id,
 )
@@ -171,19 +171,10 @@ class Delivery:
             raise _Superseded()
         return media_id
 
-    async def _forget_expired_upload(self, session: AsyncSession, inbox: Inbox, message: Message) -> None:
-        """A resend weeks later: the provider has dropped the file we uploaded, so it is uploaded again from our
-        store (sending the old id would fail at Meta with "media not found")."""
+    def _too_old(self, inbox: Inbox, uploaded_at: datetime) -> bool:
+        """Whether the provider will soon have dropped a file we uploaded then (Meta: after 30 days)."""
         lifetime = capabilities_for(inbox.channel_kind).uploaded_media_lifetime
-        if lifetime is None:
-            return
-        expired = expired_upload(message.content, utc_now(), lifetime - UPLOAD_EXPIRY_MARGIN)
-        if expired is None:
-            return
-        message.content = without_media_id(message.content, expired)
-        attachment = await AttachmentRepository.from_session(session).for_message(message.account_id, message.id)
-        if attachment is not None and attachment.provider_media_id == expired:
-            attachment.provider_media_id = None
+        return lifetime is not None and utc_now() - uploaded_at >= lifetime - UPLOAD_EXPIRY_MARGIN
 
     async def _claim(self, runtime: Runtime, session: AsyncSession, message_id: int) -> _Claim | None:
         message = (
@@ -207,16 +198,18 @@ class Delivery:
             enqueue(session, "messages.deliver", message.id, delay_s=wait)
             return None
         upload: _Upload | None = None
-        await self._forget_expired_upload(session, inbox, message)
+        uploaded = uploaded_media(message.content)
+        expired = uploaded[0] if uploaded and self._too_old(inbox, uploaded[1]) else None
+        if expired is not None:  # a resend weeks later: the file goes up again from our store
+            message.content = without_media_id(message.content, expired)
         if awaits_upload(message.content):
             attachment = await AttachmentRepository.from_session(session).for_message(message.account_id, message.id)
             if attachment is None or not attachment.storage_key:
                 self._fail(session, message, None, "The attached file is missing", "")
                 return None
             uploaded_at = attachment.updated_at  # written with the id (the row changes no more after)
-            lifetime = capabilities_for(inbox.channel_kind).uploaded_media_lifetime
-            if lifetime is not None and utc_now() - uploaded_at >= lifetime - UPLOAD_EXPIRY_MARGIN:
-                attachment.provider_media_id = None  # an earlier attempt's upload, too old to use now
+            if attachment.provider_media_id == expired or self._too_old(inbox, uploaded_at):
+                attachment.provider_media_id = None  # sending that id would fail at Meta: "media not found"
             if attachment.provider_media_id:  # uploaded by an earlier attempt
                 message.content = with_media_id(message.content, attachment.provider_media_id, uploaded_at)
             else:

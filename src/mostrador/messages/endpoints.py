@@ -90,7 +90,7 @@ async def start_conversation_with_header_file(
     "/{conversation_id}/messages/template",
     response_model=MessageRead,
     status_code=201,
-    responses={**HEADER_FILE_RESPONSES, 409: {"model": ErrorResponse, "description": "No consent"}},
+    responses=HEADER_FILE_RESPONSES,
 )
 async def send_template_with_header_file(
     request: Request,

@@ -37,10 +37,10 @@ class DutyCycle:
             self._cpu.append((now, cpu))
         while len(self._cpu) > 2 and self._cpu[1][0] <= now - SUSTAINED_S:
             self._cpu.popleft()
-        since, cpu_then = self._cpu[0]
-        for at, value in reversed(self._cpu):  # the newest sample at least ``over`` old, else the oldest kept
-            since, cpu_then = at, value
+        since, cpu_then = self._cpu[0]  # the oldest sample kept, unless a newer one is at least ``over`` old
+        for at, value in reversed(self._cpu):
             if at <= now - over:
+                since, cpu_then = at, value
                 break
         return now - since > 0 and (cpu - cpu_then) / (now - since) >= SATURATED
 
