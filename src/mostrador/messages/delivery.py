@@ -151,15 +151,16 @@ class Delivery:
         media_id = await adapter.upload_media(data, upload.mime_type, upload.filename)
         current = True
         async with runtime.unit_of_work(write=True) as session:
+            # The message's lock first: it orders two attempts' records, so the second sees the first's id.
+            message = (
+                await session.execute(select(Message).where(Message.id == claim.message_id).with_for_update())
+            ).scalar_one_or_none()
             attachment = await AttachmentRepository.from_session(session).get_unscoped(upload.attachment_id)
             if attachment is not None:
                 if attachment.provider_media_id is None:
                     attachment.provider_media_id = media_id  # kept even if this attempt stops: the file is uploaded
                 else:
                     media_id = attachment.provider_media_id  # another attempt's upload came first: one id for all
-            message = (
-                await session.execute(select(Message).where(Message.id == claim.message_id).with_for_update())
-            ).scalar_one_or_none()
             current = (
                 message is not None and message.status is MessageStatus.sending and message.attempts == claim.attempt
             )
