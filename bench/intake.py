@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import tempfile
 import time
@@ -272,30 +274,47 @@ async def reset_postgres(url: str, name: str) -> str:
     return f"{url.rsplit('/', 1)[0].replace('postgresql://', 'postgresql+asyncpg://', 1)}/{name}"
 
 
+MODE_LABELS = {
+    "sqlite": "sqlite, embedded (stores and processes)",
+    "postgres": "postgres, embedded (stores and processes)",
+    "intake-only": "postgres + Redis, intake only (the worker starts after the load)",
+}
+
+
 def run_mode(
     mode: str, work: Path, bodies: Path, seconds: int, connections: int, outbound: int
 ) -> tuple[Run, dict[str, int], float]:
+    """``sqlite`` / ``postgres``: one embedded `serve` stores and processes. ``intake-only``: a distributed `serve`
+    (PostgreSQL + Redis) only stores during the load; a `mostrador worker` is started after it to apply everything.
+    """
     var = work / mode
     var.mkdir()
-    if mode == "postgres":
+    if mode == "sqlite":
+        database_url = f"sqlite+aiosqlite:///{var / 'bench.db'}"
+    else:
         admin = os.environ.get("MOSTRADOR_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
         database_url = asyncio.run(reset_postgres(admin, "mostrador_bench"))
-    else:
-        database_url = f"sqlite+aiosqlite:///{var / 'bench.db'}"
     env = server_env(database_url, var)
+    if mode == "intake-only":
+        redis_url = os.environ.get("MOSTRADOR_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+        env |= {"MOSTRADOR_REDIS_URL": redis_url, "MOSTRADOR_QUEUE_NAMESPACE": f"bench-{os.getpid()}-{time.time_ns()}"}
     settings = Settings(database_url=database_url, var_dir=var, secret_key="bench", wa_app_secret=SECRET)
     upgrade(database_url)
     asyncio.run(seed(settings, outbound))
     port = free_port()
-    with server([str(BIN / "mostrador"), "serve", "--port", str(port)], env, f"http://127.0.0.1:{port}/healthz"):
+    health = f"http://127.0.0.1:{port}/healthz"
+    with server([str(BIN / "mostrador"), "serve", "--port", str(port)], env, health):
         run = wrk(f"http://127.0.0.1:{port}/webhooks/whatsapp", bodies, seconds, connections)
         started = time.monotonic()
-        deadline = started + 600
-        while time.monotonic() < deadline:
-            state = asyncio.run(counts(settings))
-            if state["waiting"] == 0:
-                break
-            time.sleep(1)
+        with contextlib.ExitStack() as workers:
+            if mode == "intake-only":
+                workers.enter_context(server([str(BIN / "mostrador"), "worker"], env, health))
+            deadline = started + 600
+            while time.monotonic() < deadline:
+                state = asyncio.run(counts(settings))
+                if state["waiting"] == 0:
+                    break
+                time.sleep(1)
         drained = time.monotonic() - started
     return run, asyncio.run(counts(settings)), drained
 
@@ -311,13 +330,41 @@ def bare(bodies: Path, seconds: int, connections: int) -> Run:
         return wrk(f"http://127.0.0.1:{port}/webhooks/whatsapp", bodies, seconds, connections, allow_repeats=True)
 
 
+def floor(mode: str, work: Path, bodies: Path, seconds: int, connections: int) -> tuple[Run, int]:
+    """The durable floor (bench/floor_app.py) on the mode's database; also how many rows it stored."""
+    if mode == "postgres":
+        database = os.environ.get("MOSTRADOR_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+        database = asyncio.run(reset_postgres(database, "mostrador_bench_floor")).replace("+asyncpg", "")
+    else:
+        database = str(work / f"floor-{mode}.db")
+    port = free_port()
+    with server(
+        [str(BIN / "uvicorn"), "bench.floor_app:app", "--port", str(port), "--log-level", "warning"],
+        {"PYTHONPATH": str(ROOT), "FLOOR_DATABASE": database, "FLOOR_APP_SECRET": SECRET},
+        f"http://127.0.0.1:{port}/",
+    ):
+        run = wrk(f"http://127.0.0.1:{port}/webhooks/whatsapp", bodies, seconds, connections)
+    return run, asyncio.run(floor_rows(database))
+
+
+async def floor_rows(database: str) -> int:
+    if database.startswith("postgresql://"):
+        connection = await asyncpg.connect(database)
+        try:
+            return int(await connection.fetchval("SELECT count(*) FROM floor_events"))
+        finally:
+            await connection.close()
+    with sqlite3.connect(database) as connection:
+        return int(connection.execute("SELECT count(*) FROM floor_events").fetchone()[0])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--bodies", type=int, default=0, help="unique bodies (default: 10,000 per second of load)")
     parser.add_argument("--outbound", type=int, default=0, help="messages the statuses refer to (default: enough)")
-    parser.add_argument("--modes", default="sqlite,postgres")
+    parser.add_argument("--modes", default="sqlite,postgres,intake-only")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="mostrador-bench-") as tmp:
         work = Path(tmp)
@@ -332,6 +379,13 @@ def main() -> None:
         ]
         checks = []
         for mode in args.modes.split(","):
+            database = "sqlite" if mode == "sqlite" else "postgres"
+            floor_run, floor_stored = floor(database, work, bodies, args.seconds, args.connections)
+            rows.append(
+                f"| durable floor — {database} (HMAC, JSON, group commit; nothing else) | {floor_run.rate:,.0f} | "
+                f"{floor_run.p50_ms:.1f} | {floor_run.p99_ms:.1f} | {100 * floor_run.rate / baseline.rate:.0f} % | "
+                f"{floor_run.other} | {max(0, floor_run.ok - floor_stored)} |"
+            )
             run, state, drained = run_mode(mode, work, bodies, args.seconds, args.connections, args.outbound)
             stored_inbound = state["events"] // 4  # bodies go out in file order: every 4th is a customer message
             lost = max(0, run.ok - state["events"])  # every body is unique: acknowledged but missing = lost
@@ -347,8 +401,9 @@ def main() -> None:
                 f" events/s over load and drain: what this machine sustains)"
             )
             rows.append(
-                f"| `mostrador serve` — {mode} | {run.rate:,.0f} | {run.p50_ms:.1f} | {run.p99_ms:.1f} | "
-                f"{100 * run.rate / baseline.rate:.0f} % | {run.other} | {lost} |"
+                f"| `mostrador serve` — {MODE_LABELS[mode]} | {run.rate:,.0f} | {run.p50_ms:.1f} | {run.p99_ms:.1f} | "
+                f"{100 * run.rate / baseline.rate:.0f} % ({100 * run.rate / floor_run.rate:.0f} % of the floor) | "
+                f"{run.other} | {lost} |"
             )
     body = f"""Measured {time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())} on {machine()}.
 wrk (1 thread, {args.connections} connections, {args.seconds} s) on loopback posts unique signed bodies
