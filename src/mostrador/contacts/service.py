@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -182,29 +183,41 @@ class ContactService:
             len(identity.source_ids) for identity in fresh
         ):
             return {}  # two senders share an id (a number and its user id in two shapes): one by one
-        created = {
-            identity: Contact(
-                account_id=inbox.account_id,
-                name=identity.name,
-                wa_id=identity.wa_id,
-                phone_e164=wa_id_to_e164(identity.wa_id) if identity.wa_id else None,
-                bsuid=identity.bsuid,
-                username=identity.username,
-            )
+        if not fresh:
+            return {}
+        rows = [
+            {
+                "account_id": inbox.account_id,
+                "name": identity.name,
+                "wa_id": identity.wa_id,
+                "phone_e164": wa_id_to_e164(identity.wa_id) if identity.wa_id else None,
+                "bsuid": identity.bsuid,
+                "username": identity.username,
+            }
             for identity in fresh
-        }
+        ]
         try:
             async with savepoint(session):
-                session.add_all(created.values())
-                await session.flush()
-                session.add_all(
-                    ContactIdentity(
-                        account_id=inbox.account_id, inbox_id=inbox.id, contact_id=contact.id, source_id=source_id
-                    )
-                    for identity, contact in created.items()
-                    for source_id in identity.source_ids
+                # Multi-row INSERT … RETURNING statements, not the unit of work's flush: on SQLite that flush
+                # inserts one row per statement when it needs the new ids back.
+                inserted = (await session.scalars(insert(Contact).returning(Contact), rows)).all()
+                by_source = {
+                    value: contact for contact in inserted for value in (contact.wa_id, contact.bsuid) if value
+                }
+                created = {identity: by_source[identity.source_ids[0]] for identity in fresh}
+                await session.execute(
+                    insert(ContactIdentity),
+                    [
+                        {
+                            "account_id": inbox.account_id,
+                            "inbox_id": inbox.id,
+                            "contact_id": contact.id,
+                            "source_id": source_id,
+                        }
+                        for identity, contact in created.items()
+                        for source_id in identity.source_ids
+                    ],
                 )
-                await session.flush()
         except IntegrityError:
             return {}
         return created

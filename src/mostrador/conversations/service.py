@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -180,19 +180,20 @@ class ConversationService:
     ) -> dict[int, Conversation]:
         numbers = await account_service.next_conversation_numbers(session, inbox.account_id, len(contacts))
         now = utc_now()
-        opened = {
-            contact.id: Conversation(
-                account_id=inbox.account_id,
-                display_id=number,
-                inbox_id=inbox.id,
-                contact_id=contact.id,
-                status=ConversationStatus.open,
-                last_activity_at=now,
-            )
+        rows = [
+            {
+                "account_id": inbox.account_id,
+                "display_id": number,
+                "inbox_id": inbox.id,
+                "contact_id": contact.id,
+                "status": ConversationStatus.open,
+                "last_activity_at": now,
+            }
             for contact, number in zip(contacts, numbers, strict=True)
-        }
-        session.add_all(opened.values())
-        await session.flush()
+        ]
+        # One multi-row INSERT … RETURNING (the unit of work's flush takes a statement per row on SQLite).
+        inserted = {c.contact_id: c for c in await session.scalars(insert(Conversation).returning(Conversation), rows)}
+        opened = {contact.id: inserted[contact.id] for contact in contacts}
         if inbox.auto_assign:
             pool = await self._pool(session, inbox.id)
             for conversation in opened.values():
