@@ -16,6 +16,8 @@ class ContactRepository(RepositoryBase[Contact]):
         return await self.all(self.scoped_statement(account_id).where(Contact.phone_e164 == phone_e164))
 
     async def by_ids(self, account_id: int, contact_ids: Sequence[int]) -> list[Contact]:
+        if not contact_ids:
+            return []  # a batch of first-time customers: nothing to read
         return await self.all(self.scoped_statement(account_id).where(self.one_of(Contact.id, contact_ids)))
 
     async def find_by_whatsapp_ids(self, account_id: int, wa_id: str | None, bsuid: str | None) -> Contact | None:
