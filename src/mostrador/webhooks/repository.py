@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Row, select, update
 from sqlalchemy.engine import Dialect
 
 from mostrador.db import Database
@@ -49,6 +49,32 @@ class WebhookEventRepository(RepositoryBase[WebhookEvent]):
             .with_for_update(skip_locked=True)
         )
         return list((await self.session.execute(statement)).scalars())
+
+    async def lock_waiting_bodies(self, event_ids: Sequence[int]) -> list[Row[int, str]]:
+        """``lock_waiting`` for the batch path: only ids and bodies, no entities to build and track."""
+        statement = (
+            select(WebhookEvent.id, WebhookEvent.body)
+            .where(self.one_of(WebhookEvent.id, event_ids), WebhookEvent.state == WebhookEventState.received)
+            .order_by(WebhookEvent.id)
+            .with_for_update(skip_locked=True)
+        )
+        return list((await self.session.execute(statement)).all())
+
+    async def mark_handled(self, event_ids: Sequence[int], *, account_id: int, event_count: int, at: datetime) -> None:
+        """One UPDATE for rows that end alike (a batch's bodies of one account, with as many events each)."""
+        await self.session.execute(
+            update(WebhookEvent)
+            .where(self.one_of(WebhookEvent.id, event_ids))
+            .values(
+                state=WebhookEventState.handled,
+                attempts=WebhookEvent.attempts + 1,
+                account_id=account_id,
+                event_count=event_count,
+                last_error=None,
+                handled_at=at,
+            )
+            .execution_options(synchronize_session=False)
+        )
 
     async def waiting_since(self, before: datetime, limit: int = 500) -> Sequence[int]:
         statement = (

@@ -190,15 +190,16 @@ class WebhookIntake:
         so a body applied partly here and again there ends in the same state.
         """
         report = BatchReport()
-        rows = await WebhookEventRepository.from_session(session).lock_waiting(event_ids)
+        repository = WebhookEventRepository.from_session(session)
+        rows = await repository.lock_waiting_bodies(event_ids)
         router = _InboxRouter(session)
-        plain: list[tuple[WebhookEvent, Inbox, list[StatusUpdate | InboundMessage]]] = []
-        for row in rows:
-            taken = await self._plain(router, row, kind)
+        plain: list[tuple[int, Inbox, list[StatusUpdate | InboundMessage]]] = []
+        for event_id, body in rows:
+            taken = await self._plain(router, body, kind)
             if taken is None:
-                report.handed_over.append(row.id)
+                report.handed_over.append(event_id)
             else:
-                plain.append((row, *taken))
+                plain.append((event_id, *taken))
         by_inbox: dict[int, tuple[Inbox, list[StatusUpdate | InboundMessage]]] = {}
         for _row, inbox, events in plain:
             by_inbox.setdefault(inbox.id, (inbox, []))[1].extend(events)
@@ -211,21 +212,19 @@ class WebhookIntake:
         except Exception as error:  # the per-body path will retry and record each one
             log.warning("webhook.batch_failed", kind=kind.__name__, events=len(plain), error=repr(error))
             router.forget()
-            report.handed_over.extend(row.id for row, _inbox, _events in plain)
+            report.handed_over.extend(event_id for event_id, _inbox, _events in plain)
             plain = []
-        now = utc_now()
-        for row, inbox, events in plain:
+        alike: dict[tuple[int, int], list[int]] = {}  # (account, events per body) → rows: usually one UPDATE
+        for event_id, inbox, events in plain:
             if any(event.provider_message_id in postponed for event in events):
-                report.handed_over.append(row.id)  # e.g. a status ahead of its send: process() waits and retries
+                report.handed_over.append(event_id)  # e.g. a status ahead of its send: process() waits and retries
                 continue
-            row.attempts += 1
-            row.account_id = inbox.account_id
-            row.event_count = len(events)
-            row.state = WebhookEventState.handled
-            row.last_error = None
-            row.handled_at = now
+            alike.setdefault((inbox.account_id, len(events)), []).append(event_id)
             report.applied += len(events)
             report.handled += 1
+        now = utc_now()
+        for (account_id, event_count), handled in sorted(alike.items()):
+            await repository.mark_handled(handled, account_id=account_id, event_count=event_count, at=now)
         for event_id in report.handed_over:
             enqueue(session, "webhooks.process", event_id)
         await session.flush()
@@ -247,10 +246,10 @@ class WebhookIntake:
         return set()
 
     async def _plain(
-        self, router: _InboxRouter, row: WebhookEvent, kind: type[StatusUpdate] | type[InboundMessage]
+        self, router: _InboxRouter, body: str, kind: type[StatusUpdate] | type[InboundMessage]
     ) -> tuple[Inbox, list[StatusUpdate | InboundMessage]] | None:
         try:
-            events = parse_webhook(json.loads(row.body))
+            events = parse_webhook(json.loads(body))
         except (WebhookShapeError, json.JSONDecodeError):
             return None
         taken = [event for event in events if isinstance(event, kind)]
