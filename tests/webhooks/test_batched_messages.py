@@ -12,11 +12,13 @@ from sqlalchemy import func, select
 
 from dbutil import count_queries
 from factories import World, make_world
+from mostrador.contacts.repository import ContactIdentityRepository
 from mostrador.messages.inbound import inbound
 from mostrador.models import (
     Attachment,
     ChannelKind,
     Contact,
+    ContactIdentity,
     Conversation,
     Message,
     WebhookEvent,
@@ -362,3 +364,43 @@ async def test_concurrent_batches_with_the_same_new_customers_do_not_deadlock(ru
         assert (await session.execute(select(func.count()).select_from(Message))).scalar_one() == 8
         assert (await session.execute(select(func.count()).select_from(Conversation))).scalar_one() == 4
         assert (await session.execute(select(func.count()).select_from(Contact))).scalar_one() == 4
+
+
+async def test_a_sender_created_meanwhile_by_another_job_is_read_back(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another job commits the same customer between our lookup and our insert: the batch's insert conflicts,
+    its savepoint takes our rows back, and the customer is resolved one by one to the other job's contact."""
+    world = await make_world(runtime)
+    wa_id = CUSTOMERS[0]
+    async with runtime.unit_of_work() as session:  # the other job's work, already committed
+        theirs = Contact(account_id=world.account.id, name="Cliente", wa_id=None)
+        session.add(theirs)
+        await session.flush()
+        session.add(
+            ContactIdentity(account_id=world.account.id, inbox_id=world.inbox.id, contact_id=theirs.id, source_id=wa_id)
+        )
+    lookup = ContactIdentityRepository.find
+    calls = 0
+
+    async def not_yet_committed_at_our_first_lookup(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        nonlocal calls
+        calls += 1
+        return [] if calls == 1 else await lookup(self, *args, **kwargs)
+
+    monkeypatch.setattr(ContactIdentityRepository, "find", not_yet_committed_at_our_first_lookup)
+    body = customer_body(
+        world.inbox.channel_key,
+        [{"from": wa_id, "id": "wamid.meanwhile", "timestamp": "1763880000", "type": "text", "text": {"body": "hola"}}],
+        0,
+    )
+    ids = await store(runtime, [body])
+    async with runtime.unit_of_work(write=True) as session:
+        report = await webhook_intake.process_messages(session, ids)
+    assert report.handled == 1 and calls >= 2
+    async with runtime.unit_of_work() as session:
+        stored = {contact.id for contact in (await session.execute(select(Contact))).scalars()}
+        message = (await session.execute(select(Message))).scalar_one()
+        conversation = await session.get(Conversation, message.conversation_id)
+    assert stored == {theirs.id}  # no second contact for the same customer
+    assert conversation is not None and conversation.contact_id == theirs.id
