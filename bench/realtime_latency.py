@@ -72,7 +72,7 @@ def start_load(url: str, bodies: Path, seconds: int, rate: float | None) -> subp
     """wrk posting the P1 mix; ``rate`` None is unpaced (as fast as the server answers, like P1)."""
     env = {**os.environ, "BODIES": str(bodies), "WRK_THREADS": "1"}
     if rate:
-        env["WRK_DELAY_MS"] = str(max(1, round(LOAD_CONNECTIONS * 1000 / rate)))
+        env["WRK_RATE"] = str(rate)
     script = str(ROOT / "bench" / "wrk_webhooks.lua")
     return subprocess.Popen(
         ["wrk", "-t1", f"-c{LOAD_CONNECTIONS}", f"-d{seconds}s", "--timeout", "5s", "-s", script, url],
@@ -233,7 +233,7 @@ def main() -> None:
 one `mostrador serve` (intake and processing in one process). Distributed mode: PostgreSQL, one `mostrador
 serve` (intake, SSE) and one `mostrador worker` (8 threads) through Redis. A logged-in agent holds `/events` open. wrk
 ({LOAD_CONNECTIONS} connections, a separate process) posts the P1 webhook mix — statuses 3 : 1 customer
-messages from other customers — paced per connection at the offered rate, or unpaced as in P1. Meanwhile the
+messages from other customers — paced on a schedule at the offered rate, or unpaced as in P1. Meanwhile the
 benchmark posts a message from one more customer every 200 ms and times webhook POST → `message.created` of
 that customer's conversation on the agent's stream ({args.seconds} s per level; a probe not seen within 30 s
 ends the level). Reproduce: `.venv/bin/python -m bench.realtime_latency --loads {args.loads} --seconds

@@ -36,12 +36,29 @@ function request()
   return wrk.format("POST", nil, { ["Content-Type"] = "application/json", ["X-Hub-Signature-256"] = item[1] }, item[2])
 end
 
--- WRK_DELAY_MS paces each connection (a connection waits this long before its next request): with c
--- connections the offered rate is about c * 1000 / WRK_DELAY_MS requests per second.
-local pace = tonumber(os.getenv("WRK_DELAY_MS") or "0")
-if pace > 0 then
+-- WRK_RATE (requests per second, for this wrk thread) paces the load on a schedule: one request is due every
+-- 1000 / WRK_RATE ms, and each request a connection is about to send takes the next free slot, whatever the
+-- earlier answers took. The offered rate is WRK_RATE until the server cannot answer that fast. (Waiting a fixed
+-- time after each answer offers only connections * 1000 / (wait + latency), well below the rate asked for.)
+local rate = tonumber(os.getenv("WRK_RATE") or "0")
+if rate > 0 then
+  local ffi = require("ffi")
+  ffi.cdef[[
+    typedef struct { long tv_sec; long tv_usec; } pace_timeval;
+    int gettimeofday(pace_timeval *tv, void *tz);
+  ]]
+  local tv = ffi.new("pace_timeval")
+  local function now_ms()
+    ffi.C.gettimeofday(tv, nil)
+    return tonumber(tv.tv_sec) * 1000 + tonumber(tv.tv_usec) / 1000
+  end
+  local interval = 1000 / rate
+  local next_slot = nil
   function delay()
-    return pace
+    local now = now_ms()
+    -- Never more than a second behind the schedule: a stalled server is not owed a burst afterwards.
+    next_slot = math.max((next_slot or now) + interval, now - 1000)
+    return math.max(0, next_slot - now)
   end
 end
 
