@@ -1,5 +1,7 @@
 """P1 — webhook intake: signed, realistic webhook mix posted by wrk (a separate process) on loopback against
-`mostrador serve`, compared with a bare ASGI endpoint served the same way in the same run.
+`mostrador serve`, compared with a bare ASGI endpoint and a durable floor (bench/floor_app.py: signature, JSON
+check, group commit, nothing else) served the same way in the same run. Modes: embedded SQLite and PostgreSQL
+(one `serve` stores and processes), and intake-only (a distributed `serve`; its worker starts after the load).
 
 Mix: statuses 3 : 1 inbound messages (sent/delivered/read for messages we sent, plus customer texts).
 Checks afterwards: every acknowledged body is one stored row (none lost, none duplicated), and once processed,
