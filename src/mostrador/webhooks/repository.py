@@ -3,8 +3,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
+from typing import TypeVarTuple
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, Select, select, update
 from sqlalchemy.engine import Dialect
 
 from mostrador.db import Database
@@ -16,6 +17,7 @@ from mostrador.logging import get_logger
 from mostrador.models import ChannelKind, WebhookEvent, WebhookEventState
 
 log = get_logger(__name__)
+_Ts = TypeVarTuple("_Ts")
 
 
 class WebhookEventRepository(RepositoryBase[WebhookEvent]):
@@ -42,23 +44,19 @@ class WebhookEventRepository(RepositoryBase[WebhookEvent]):
 
     async def lock_waiting(self, event_ids: Sequence[int]) -> list[WebhookEvent]:
         """The rows still waiting, locked; rows another job holds are skipped (that job applies them)."""
-        statement = (
-            select(WebhookEvent)
-            .where(self.one_of(WebhookEvent.id, event_ids), WebhookEvent.state == WebhookEventState.received)
-            .order_by(WebhookEvent.id)
-            .with_for_update(skip_locked=True)
-        )
-        return list((await self.session.execute(statement)).scalars())
+        return list((await self.session.execute(self._waiting(select(WebhookEvent), event_ids))).scalars())
 
     async def lock_waiting_bodies(self, event_ids: Sequence[int]) -> list[Row[int, str]]:
         """``lock_waiting`` for the batch path: only ids and bodies, no entities to build and track."""
-        statement = (
-            select(WebhookEvent.id, WebhookEvent.body)
-            .where(self.one_of(WebhookEvent.id, event_ids), WebhookEvent.state == WebhookEventState.received)
+        statement = self._waiting(select(WebhookEvent.id, WebhookEvent.body), event_ids)
+        return list((await self.session.execute(statement)).all())
+
+    def _waiting(self, statement: Select[*_Ts], event_ids: Sequence[int]) -> Select[*_Ts]:
+        return (
+            statement.where(self.one_of(WebhookEvent.id, event_ids), WebhookEvent.state == WebhookEventState.received)
             .order_by(WebhookEvent.id)
             .with_for_update(skip_locked=True)
         )
-        return list((await self.session.execute(statement)).all())
 
     async def mark_handled(self, event_ids: Sequence[int], *, account_id: int, event_count: int, at: datetime) -> None:
         """One UPDATE for rows that end alike (a batch's bodies of one account, with as many events each)."""

@@ -201,7 +201,7 @@ class WebhookIntake:
             else:
                 plain.append((event_id, *taken))
         by_inbox: dict[int, tuple[Inbox, list[StatusUpdate | InboundMessage]]] = {}
-        for _row, inbox, events in plain:
+        for _event_id, inbox, events in plain:
             by_inbox.setdefault(inbox.id, (inbox, []))[1].extend(events)
         postponed: set[str] = set()
         try:
