@@ -9,11 +9,18 @@ from mostrador.worker.queues import Queue
 from mostrador.worker.registry import ActorDef
 
 
-def definition(name: str, queue: Queue, *, transactional: bool = True) -> ActorDef:
+def definition(name: str, queue: Queue, *, transactional: bool = True, coalesce: int = 0) -> ActorDef:
     async def body(ctx: object, *args: object) -> None:
         return None
 
-    return ActorDef(name=name, fn=body, queue=queue, max_retries=0, transactional=transactional)  # type: ignore[arg-type]
+    return ActorDef(
+        name=name,
+        fn=body,  # type: ignore[arg-type]
+        queue=queue,
+        max_retries=0,
+        transactional=transactional,
+        coalesce=coalesce,
+    )
 
 
 async def test_at_most_n_live_writers_one_background_and_network_jobs_unbounded() -> None:
@@ -33,7 +40,7 @@ async def test_at_most_n_live_writers_one_background_and_network_jobs_unbounded(
         return name
 
     tasks = [
-        asyncio.create_task(gates.run(d, lambda d=d: job(d.name)))  # type: ignore[misc]
+        asyncio.create_task(gates.run(d, (), lambda _args, d=d: job(d.name)))  # type: ignore[misc]
         for d in [background] * 3 + [live] * 5 + [network] * 6
     ]
     await asyncio.sleep(0.05)
@@ -43,3 +50,70 @@ async def test_at_most_n_live_writers_one_background_and_network_jobs_unbounded(
     done = await asyncio.gather(*tasks)
     assert sorted(done) == sorted(["t.receipts"] * 3 + ["t.live"] * 5 + ["t.send"] * 6)
     assert most == {"t.live": 2, "t.receipts": 1, "t.send": 6}
+
+
+async def test_jobs_of_a_coalescing_actor_waiting_for_the_gate_merge_but_retries_do_not() -> None:
+    gates = JobGates(live_writers=1)
+    batch_actor = definition("t.messages", Queue.inbound, coalesce=6)
+    other = definition("t.other", Queue.inbound)
+    release = asyncio.Event()
+    ran: list[tuple[str, tuple[object, ...]]] = []
+
+    def job(name: str) -> object:
+        async def run(args: tuple[object, ...]) -> tuple[object, ...]:
+            ran.append((name, args))
+            await release.wait()
+            return args
+
+        return run
+
+    holder = asyncio.create_task(gates.run(other, (0,), job("t.other")))
+    await asyncio.sleep(0.01)  # the gate is taken: what follows waits
+    first = asyncio.create_task(gates.run(batch_actor, (1, 2), job("t.messages")))
+    await asyncio.sleep(0)
+    joined = [asyncio.create_task(gates.run(batch_actor, (n,), job("t.messages"))) for n in (3, 4, 5)]
+    retry = asyncio.create_task(gates.run(batch_actor, (9,), job("t.messages"), attempt=2))
+    await asyncio.sleep(0.01)
+    # (1, 2) waits at the gate and 3, 4 and 5 join it
+    assert [task.done() for task in joined] == [True, True, True]
+    assert [task.result() for task in joined] == [None, None, None]  # applied by the waiting job
+    assert not retry.done()  # there is room for one more, but a retry never merges: it keeps its own backoff
+    release.set()
+    assert await first == (1, 2, 3, 4, 5)
+    assert await retry == (9,)
+    await holder
+    assert ran == [("t.other", (0,)), ("t.messages", (1, 2, 3, 4, 5)), ("t.messages", (9,))]
+
+
+async def test_a_job_that_would_pass_the_limit_starts_the_next_batch() -> None:
+    gates = JobGates(live_writers=1)
+    batch_actor = definition("t.messages", Queue.inbound, coalesce=3)
+    release = asyncio.Event()
+
+    async def hold(_args: tuple[object, ...]) -> tuple[object, ...]:
+        await release.wait()
+        return ()
+
+    async def echo(args: tuple[object, ...]) -> tuple[object, ...]:
+        return args
+
+    holder = asyncio.create_task(gates.run(definition("t.other", Queue.inbound), (), hold))
+    await asyncio.sleep(0.01)
+    tasks = [asyncio.create_task(gates.run(batch_actor, args, echo)) for args in [(1, 2), (3,), (4, 5), (6,), (7, 8)]]
+    await asyncio.sleep(0.01)
+    release.set()
+    await holder
+    results = await asyncio.gather(*tasks)
+    assert results == [(1, 2, 3), None, (4, 5, 6), None, (7, 8)]
+
+
+async def test_nothing_merges_when_the_gate_is_free() -> None:
+    gates = JobGates(live_writers=2)
+    batch_actor = definition("t.messages", Queue.inbound, coalesce=50)
+
+    async def echo(args: tuple[object, ...]) -> tuple[object, ...]:
+        await asyncio.sleep(0.01)
+        return args
+
+    results = await asyncio.gather(*(gates.run(batch_actor, (n,), echo) for n in (1, 2)))
+    assert results == [(1,), (2,)]  # both ran at once, each with its own args

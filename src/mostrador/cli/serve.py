@@ -5,7 +5,6 @@ import signal
 import threading
 from typing import Annotated
 
-import dramatiq
 import typer
 import uvicorn
 
@@ -14,7 +13,7 @@ from mostrador.cli.common import fail, migrate_database, settings
 from mostrador.demo.seed import DEMO_LOGIN_EMAIL, DEMO_LOGIN_PASSWORD, seed_demo_data
 from mostrador.runtime import Runtime, build_runtime
 from mostrador.tasks import import_all_tasks
-from mostrador.worker.dramatiq_app import LoopThread, build_broker, register_actors
+from mostrador.worker.dramatiq_app import BACKGROUND_THREADS, LoopThread, build_broker, build_workers, register_actors
 from mostrador.worker.gates import JobGates
 from mostrador.worker.sweeper import run_sweeper
 
@@ -82,14 +81,16 @@ def worker(
     sweeper_future = loop.run_in_loop(run_sweeper(runtime)) if sweeper else None
     # Dramatiq's default backs off to 1 s on an empty queue: the first customer message after a quiet spell
     # reached the agent up to a second late (bench/realtime_latency.py, distributed, no load).
-    dramatiq_worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=idle_poll_ms)
-    dramatiq_worker.start()
-    typer.echo(f"worker ready: {threads} threads on {loaded.redis_url}", err=True)
+    pools = build_workers(broker, threads=threads, idle_poll_ms=idle_poll_ms)
+    typer.echo(
+        f"worker ready: {threads} threads (+{BACKGROUND_THREADS} for background) on {loaded.redis_url}", err=True
+    )
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     stop.wait()
-    dramatiq_worker.stop(timeout=10_000)
+    for pool in pools:
+        pool.stop(timeout=10_000)
     if sweeper_future is not None:
         sweeper_future.cancel()
     loop.run(runtime.aclose())
