@@ -57,7 +57,7 @@ def serve(
 
 
 def worker(
-    threads: Annotated[int, typer.Option(help="Dramatiq worker threads")] = 8,
+    threads: Annotated[int, typer.Option(help="Dramatiq threads for live queues (background ones have their own)")] = 8,
     sweeper: Annotated[bool, typer.Option(help="Also run the sweeper that re-rings stale work")] = True,
     idle_poll_ms: Annotated[
         int, typer.Option(min=10, max=2000, help="Longest wait between polls of an empty queue (latency when idle)")
