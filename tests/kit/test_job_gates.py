@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 from mostrador.worker.gates import JobGates
 from mostrador.worker.queues import Queue
@@ -59,7 +60,7 @@ async def test_jobs_of_a_coalescing_actor_waiting_for_the_gate_merge_but_retries
     release = asyncio.Event()
     ran: list[tuple[str, tuple[object, ...]]] = []
 
-    def job(name: str) -> object:
+    def job(name: str) -> Callable[[tuple[object, ...]], Awaitable[tuple[object, ...]]]:
         async def run(args: tuple[object, ...]) -> tuple[object, ...]:
             ran.append((name, args))
             await release.wait()

@@ -16,6 +16,7 @@ from mostrador.worker.dramatiq_app import send_job
 from mostrador.worker.duty import WINDOW_S, DutyCycle
 from mostrador.worker.enqueue import PendingJob
 from mostrador.worker.execute import execute
+from mostrador.worker.merging import WaitingBatches
 from mostrador.worker.queues import Queue
 from mostrador.worker.registry import JobArg, get_actor
 
@@ -71,7 +72,7 @@ class InProcessJobBackend:
             False: asyncio.PriorityQueue(),
         }
         # Per coalescing actor, its job still waiting in the queue, which new doorbells join.
-        self._open: dict[str, _Entry] = {}
+        self._waiting = WaitingBatches()
         # Set when a job is put in the lane: a runner letting a job wait for its turn looks again at once.
         self._arrived: dict[bool, asyncio.Event] = {True: asyncio.Event(), False: asyncio.Event()}
         self._counter = itertools.count()
@@ -103,17 +104,15 @@ class InProcessJobBackend:
     def _put(self, job: PendingJob, *, attempt: int, delay: float) -> None:
         self._idle.clear()
         definition = get_actor(job.actor)
-        if definition.coalesce and delay <= 0 and attempt == 1:
-            waiting = self._open.get(job.actor)
-            if waiting is not None and len(waiting.args) + len(job.args) <= definition.coalesce:
-                waiting.args.extend(job.args)
-                return
+        merging = bool(definition.coalesce) and attempt == 1
+        if merging and delay <= 0 and self._waiting.join(definition, job.args):
+            return
         entry = _Entry(job.actor, list(job.args))
         item = (definition.queue.priority, next(self._counter), entry, attempt)
         lane, arrived = self._lanes[definition.transactional], self._arrived[definition.transactional]
         if delay <= 0:
-            if definition.coalesce and attempt == 1:
-                self._open[job.actor] = entry
+            if merging:
+                self._waiting.open(definition, entry.args)
             lane.put_nowait(item)
             arrived.set()
             return
@@ -143,8 +142,7 @@ class InProcessJobBackend:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(arrived.wait(), min(wait, WINDOW_S))
                 continue
-            if self._open.get(entry.actor) is entry:
-                del self._open[entry.actor]  # taken: later doorbells start a new job
+            self._waiting.taken(get_actor(entry.actor), entry.args)
             job = PendingJob(entry.actor, tuple(entry.args))
             self._running += 1
             try:

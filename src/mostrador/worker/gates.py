@@ -19,6 +19,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from mostrador.worker.merging import WaitingBatches
 from mostrador.worker.registry import ActorDef, JobArg
 
 T = TypeVar("T")
@@ -32,7 +33,7 @@ class JobGates:
         self._live = asyncio.Semaphore(live_writers)
         self._background = asyncio.Semaphore(background_writers)
         # Per coalescing actor, the args of its job waiting for the gate, which later jobs join.
-        self._waiting: dict[str, list[JobArg]] = {}
+        self._waiting = WaitingBatches()
 
     def gate_for(self, definition: ActorDef) -> asyncio.Semaphore | None:
         if not definition.transactional:
@@ -48,14 +49,11 @@ class JobGates:
         if gate is None:
             return await job(args)
         merging = bool(definition.coalesce) and attempt == 1  # a retry keeps its own args and backoff
+        if merging and self._waiting.join(definition, args):
+            return None
         batch = list(args)
         if merging:
-            waiting = self._waiting.get(definition.name)
-            if waiting is not None and len(waiting) + len(args) <= definition.coalesce:
-                waiting.extend(args)
-                return None
-            self._waiting[definition.name] = batch
+            self._waiting.open(definition, batch)
         async with gate:
-            if merging and self._waiting.get(definition.name) is batch:
-                del self._waiting[definition.name]  # taken: later jobs start a new batch
+            self._waiting.taken(definition, batch)
             return await job(tuple(batch))
