@@ -404,3 +404,37 @@ async def test_a_sender_created_meanwhile_by_another_job_is_read_back(
         conversation = await session.get(Conversation, message.conversation_id)
     assert stored == {theirs.id}  # no second contact for the same customer
     assert conversation is not None and conversation.contact_id == theirs.id
+
+
+async def test_a_nul_character_in_a_body_is_dropped_not_retried_forever(runtime: Runtime) -> None:
+    """Valid JSON that PostgreSQL cannot store as text or JSON (\\u0000); both paths apply it without the NUL."""
+    world = await make_world(runtime)
+    phone = world.inbox.channel_key
+    texts = [
+        {
+            "from": CUSTOMERS[0],
+            "id": f"wamid.nul{n}",
+            "timestamp": "1763880000",
+            "type": "text",
+            "text": {"body": "a\0b"},
+        }
+        for n in range(2)
+    ]
+    batched, one_by_one = await store(
+        runtime, [customer_body(phone, [texts[0]], 1), customer_body(phone, [texts[1]], 2)]
+    )
+    assert "\\u0000" in json.dumps(texts[0])  # what Meta's JSON would carry
+    async with runtime.unit_of_work(write=True) as session:
+        report = await webhook_intake.process_messages(session, [batched])
+    async with runtime.unit_of_work(write=True) as session:
+        await webhook_intake.process(session, one_by_one)
+    assert report.handled == 1
+    async with runtime.unit_of_work() as session:
+        stored = (
+            await session.execute(select(Message.text).where(Message.provider_message_id.like("wamid.nul%")))
+        ).all()
+        states = (
+            await session.execute(select(WebhookEvent.state).where(WebhookEvent.id.in_([batched, one_by_one])))
+        ).all()
+    assert sorted(text for (text,) in stored) == ["ab", "ab"]
+    assert [state for (state,) in states] == [WebhookEventState.handled, WebhookEventState.handled]

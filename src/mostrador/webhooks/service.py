@@ -25,7 +25,7 @@ from mostrador.channels.base import (
     UserPreferenceUpdate,
     WebhookShapeError,
 )
-from mostrador.channels.whatsapp.parse import parse_webhook
+from mostrador.channels.whatsapp.parse import parse_webhook_body
 from mostrador.contacts.repository import ContactRepository
 from mostrador.inboxes.adapters import capabilities_for
 from mostrador.inboxes.service import inbox as inbox_service
@@ -249,8 +249,8 @@ class WebhookIntake:
         self, router: _InboxRouter, body: str, kind: type[StatusUpdate] | type[InboundMessage]
     ) -> tuple[Inbox, list[StatusUpdate | InboundMessage]] | None:
         try:
-            events = parse_webhook(json.loads(body))
-        except (WebhookShapeError, json.JSONDecodeError):
+            events = parse_webhook_body(body)
+        except WebhookShapeError:
             return None
         taken = [event for event in events if isinstance(event, kind)]
         if not taken or len(taken) != len(events):
@@ -265,8 +265,8 @@ class WebhookIntake:
         self, session: AsyncSession, router: _InboxRouter, row: WebhookEvent, attempts: int
     ) -> ProcessReport:
         try:
-            events = parse_webhook(json.loads(row.body))
-        except (WebhookShapeError, json.JSONDecodeError) as error:
+            events = parse_webhook_body(row.body)
+        except WebhookShapeError as error:
             row.attempts = attempts
             row.state = WebhookEventState.failed
             row.last_error = f"unrecognised shape: {error}"
