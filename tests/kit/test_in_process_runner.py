@@ -6,8 +6,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from sqlalchemy import func, select
 
+from factories import make_account
 from mostrador.kit.asgi import TrafficGauge
+from mostrador.models import Label
 from mostrador.runtime import Runtime
 from mostrador.worker import JobContext, Queue, actor
 from mostrador.worker.backends import COALESCE_WINDOW_S, DramatiqJobBackend, InProcessJobBackend
@@ -32,6 +35,14 @@ async def fetch(ctx: JobContext, *ids: int) -> None:
 @actor("test.write", queue=Queue.inbound)
 async def write(ctx: JobContext, *ids: int) -> None:
     CALLS.append(("write", ids))
+    await GATE["write"].wait()
+
+
+@actor("test.label_then_wait", queue=Queue.inbound)
+async def label_then_wait(ctx: JobContext, account_id: int) -> None:
+    ctx.session.add(Label(account_id=account_id, name="en curso"))
+    await ctx.session.flush()  # inside its transaction, holding SQLite's write lock
+    CALLS.append(("label", (account_id,)))
     await GATE["write"].wait()
 
 
@@ -74,6 +85,30 @@ async def test_network_jobs_do_not_wait_for_a_busy_writer(runner: InProcessJobBa
     finally:
         await runner.aclose()
     assert CALLS[-1] == ("write", (2,))
+
+
+async def test_stopping_lets_a_job_inside_its_transaction_finish(runner: InProcessJobBackend, runtime: Runtime) -> None:
+    """Cancelling it there would drop its aiosqlite connection with the write lock held: every later writer
+    would then fail with "database is locked" until the garbage collector closed it."""
+    account = await make_account(runtime)
+    await runner.start()
+    await runner.send([PendingJob("test.label_then_wait", (account.id,))])
+    for _ in range(100):
+        if CALLS:
+            break
+        await asyncio.sleep(0.01)
+    assert [("label", (account.id,))] == CALLS
+    stopping = asyncio.create_task(runner.aclose())
+    await asyncio.sleep(0.05)
+    assert not stopping.done()  # waits for the job instead of cancelling it
+    GATE["write"].set()
+    await asyncio.wait_for(stopping, timeout=5)
+    async with runtime.unit_of_work(write=True) as session:  # the writer's lock is free again
+        session.add(Label(account_id=account.id, name="después"))
+    async with runtime.unit_of_work() as session:
+        names = set((await session.execute(select(Label.name))).scalars())
+        assert names == {"en curso", "después"}
+        assert await session.scalar(select(func.count()).select_from(Label)) == 2
 
 
 async def test_a_job_waiting_for_its_share_leaves_the_runner_to_a_customers_message(

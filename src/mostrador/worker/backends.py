@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 
 log = get_logger(__name__)
 
+# How long stopping waits for running jobs before it cancels them (a job is one transaction: well under this).
+STOP_GRACE_S = 10.0
+
 
 class JobBackend(Protocol):
     async def send(self, jobs: Sequence[PendingJob]) -> None: ...
@@ -77,6 +80,8 @@ class InProcessJobBackend:
         self._arrived: dict[bool, asyncio.Event] = {True: asyncio.Event(), False: asyncio.Event()}
         self._counter = itertools.count()
         self._tasks: list[asyncio.Task[None]] = []
+        self._in_job: set[asyncio.Task[Any]] = set()  # runners inside a job: stopping lets them finish
+        self._closing = False
         self._delayed: set[asyncio.TimerHandle] = set()
         self._running = 0
         self._idle = asyncio.Event()
@@ -89,19 +94,32 @@ class InProcessJobBackend:
             ] + [asyncio.create_task(self._work(False), name=f"job-worker-{i}") for i in range(self._concurrency)]
 
     async def aclose(self) -> None:
+        """Stop taking jobs and let the running ones finish (up to STOP_GRACE_S). Cancelling a job inside its
+        transaction is not safe on SQLite: the cancelled aiosqlite connection is dropped, not closed, and keeps
+        the write lock until it is garbage collected, so every later writer fails with "database is locked"."""
+        self._closing = True
         for handle in self._delayed:
             handle.cancel()
         self._delayed.clear()
         for task in self._tasks:
-            task.cancel()
+            if task not in self._in_job:
+                task.cancel()
+        if self._tasks:
+            _done, late = await asyncio.wait(self._tasks, timeout=STOP_GRACE_S)
+            for task in late:
+                log.warning("jobs.stop_cancelled", task=task.get_name())
+                task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
+        self._closing = False
 
     async def send(self, jobs: Sequence[PendingJob]) -> None:
         for job in jobs:
             self._put(job, attempt=1, delay=job.delay_s)
 
     def _put(self, job: PendingJob, *, attempt: int, delay: float) -> None:
+        if self._closing:
+            return  # its rows are committed: the sweeper rings them again after the restart
         self._idle.clear()
         definition = get_actor(job.actor)
         merging = bool(definition.coalesce) and attempt == 1
@@ -128,7 +146,9 @@ class InProcessJobBackend:
 
     async def _work(self, transactional: bool) -> None:
         lane, arrived = self._lanes[transactional], self._arrived[transactional]
-        while True:
+        runner = asyncio.current_task()
+        assert runner is not None
+        while not self._closing:
             arrived.clear()  # whatever is put from now on wakes the runners waiting below
             item = await lane.get()
             _priority, _seq, entry, attempt = item
@@ -145,6 +165,7 @@ class InProcessJobBackend:
             self._waiting.taken(get_actor(entry.actor), entry.args)
             job = PendingJob(entry.actor, tuple(entry.args))
             self._running += 1
+            self._in_job.add(runner)
             try:
                 started = time.monotonic()
                 outcome = await execute(self._runtime(), job.actor, job.args, attempt)
@@ -154,6 +175,7 @@ class InProcessJobBackend:
             except Exception as error:  # the runner itself must survive anything a job does
                 log.error("job.crashed", actor=job.actor, error=repr(error))
             finally:
+                self._in_job.discard(runner)
                 self._running -= 1
                 lane.task_done()
                 if self._running == 0 and not self._delayed and all(q.empty() for q in self._lanes.values()):
