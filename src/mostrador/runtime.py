@@ -77,11 +77,13 @@ class Runtime:
                 await self.jobs.send(jobs)
             except Exception as error:
                 log.warning("jobs.send_failed", count=len(jobs), error=repr(error))
-        for event in events:
+        if events:
             try:
-                await self.pubsub.publish(event.channel, {"type": event.type, **event.data})
+                await self.pubsub.publish_many(
+                    [(event.channel, {"type": event.type, **event.data}) for event in events]
+                )
             except Exception as error:
-                log.warning("realtime.publish_failed", type=event.type, error=repr(error))
+                log.warning("realtime.publish_failed", count=len(events), error=repr(error))
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)

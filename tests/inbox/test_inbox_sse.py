@@ -78,6 +78,31 @@ async def test_events_cross_serve_processes_through_redis() -> None:
         await process_b.aclose()
 
 
+@pytest.mark.redis
+@pytest.mark.parametrize("transport", ["memory", "redis"])
+async def test_a_unit_of_works_events_go_out_together_and_in_order(transport: str) -> None:
+    prefix = f"test-{uuid.uuid4().hex[:8]}:rt:"
+    pubsub: PubSub = MemoryPubSub() if transport == "memory" else RedisPubSub(Redis.from_url(REDIS_URL), prefix=prefix)
+    try:
+        subscription = pubsub.subscribe(account_channel(3))
+        first = asyncio.ensure_future(anext(subscription))
+        await asyncio.sleep(0.2)  # Redis confirms the subscription asynchronously
+        await pubsub.publish_many(
+            [
+                (account_channel(3), {"type": "message.status", "message_id": 1}),
+                (account_channel(4), {"type": "message.status", "message_id": 2}),  # another account's
+                (account_channel(3), {"type": "message.status", "message_id": 3}),
+                (account_channel(3), {"type": "message.created", "message_id": 4}),
+            ]
+        )
+        seen = [await asyncio.wait_for(first, 5)]
+        seen += [await asyncio.wait_for(anext(subscription), 5) for _ in range(2)]
+        assert [message["message_id"] for message in seen] == [1, 3, 4]
+        await subscription.aclose()  # type: ignore[attr-defined]
+    finally:
+        await pubsub.aclose()
+
+
 async def test_stream_ends_with_reconnect_after_its_lifetime() -> None:
     stream = event_stream(MemoryPubSub(), 1, is_disconnected=never, max_lifetime_s=0.2, poll_s=0.05)
     names = [event.event async for event in stream]

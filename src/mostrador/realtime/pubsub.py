@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import json
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any, Protocol
 
 from redis.asyncio import Redis
@@ -16,6 +16,9 @@ Message = dict[str, Any]
 
 class PubSub(Protocol):
     async def publish(self, channel: str, message: Message) -> None: ...
+
+    async def publish_many(self, messages: Sequence[tuple[str, Message]]) -> None:
+        """In order; what one unit of work announces (a receipts job: one per status it applied)."""
 
     def subscribe(self, channel: str) -> AsyncIterator[Message]: ...
 
@@ -31,6 +34,10 @@ class MemoryPubSub:
         for queue in list(self._subscribers.get(channel, ())):
             with contextlib.suppress(asyncio.QueueFull):  # a stuck client loses events, never the publisher
                 queue.put_nowait(message)
+
+    async def publish_many(self, messages: Sequence[tuple[str, Message]]) -> None:
+        for channel, message in messages:
+            await self.publish(channel, message)
 
     async def subscribe(self, channel: str) -> AsyncIterator[Message]:
         queue: asyncio.Queue[Message] = asyncio.Queue(self._max_queue)
@@ -55,6 +62,13 @@ class RedisPubSub:
 
     async def publish(self, channel: str, message: Message) -> None:
         await self._redis.publish(self._prefix + channel, json.dumps(message))
+
+    async def publish_many(self, messages: Sequence[tuple[str, Message]]) -> None:
+        # One round trip: a PUBLISH each cost the worker a socket write and a wait (13 % of its CPU at 900 events/s).
+        pipeline = self._redis.pipeline(transaction=False)
+        for channel, message in messages:
+            pipeline.publish(self._prefix + channel, json.dumps(message))
+        await pipeline.execute()
 
     async def subscribe(self, channel: str) -> AsyncIterator[Message]:
         pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
