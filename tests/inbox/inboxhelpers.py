@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from sse_starlette import ServerSentEvent
 
+from mostrador.realtime.sse import event_batches
 from sim_wiring import PHONE_NUMBER_ID, Wired
 
 
@@ -78,3 +82,11 @@ async def many_customers(w: Wired, count: int, *, prefix: str = "52155100", text
         assert response.status_code == 200, response.text
     await w.settle(rounds=6)
     return wa_ids
+
+
+async def event_stream(*args: Any, **kwargs: Any) -> AsyncGenerator[ServerSentEvent]:
+    """/events one event at a time, as a browser reads them."""
+    async with contextlib.aclosing(event_batches(*args, **kwargs)) as batches:
+        async for batch in batches:
+            for event in batch:
+                yield event

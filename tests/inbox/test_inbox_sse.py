@@ -10,7 +10,7 @@ import uuid
 import httpx
 import pytest
 from fastapi import FastAPI
-from inboxhelpers import Desk, htmx, inbound
+from inboxhelpers import Desk, event_stream, htmx, inbound
 from redis.asyncio import Redis
 from sqlalchemy import func, select
 
@@ -18,7 +18,6 @@ from mostrador.models import Conversation, Message
 from mostrador.realtime import sse
 from mostrador.realtime.events import account_channel
 from mostrador.realtime.pubsub import MemoryPubSub, PubSub, RedisPubSub
-from mostrador.realtime.sse import event_stream
 from mostrador.runtime import Runtime
 from testenv import REDIS_URL
 
@@ -101,6 +100,24 @@ async def test_a_unit_of_works_events_go_out_together_and_in_order(transport: st
         await subscription.aclose()  # type: ignore[attr-defined]
     finally:
         await pubsub.aclose()
+
+
+async def test_events_waiting_together_leave_in_one_batch() -> None:
+    pubsub = MemoryPubSub()
+    ready = asyncio.Event()
+    batches = sse.event_batches(pubsub, 6, is_disconnected=never, subscribed=ready, poll_s=0.05)
+    assert [event.event for event in await anext(batches)] == ["ready"]
+    pending = asyncio.ensure_future(anext(batches))
+    await ready.wait()
+    await pubsub.publish_many(
+        [(account_channel(6), {"type": "message.status", "message_id": n, "status": "read"}) for n in range(3)]
+        + [(account_channel(6), {"type": "internal.thing"})]  # not for browsers: dropped from the batch
+    )
+    batch = await asyncio.wait_for(pending, 5)
+    assert [json.loads(str(event.data))["message_id"] for event in batch] == [0, 1, 2]
+    await batches.aclose()
+    await asyncio.sleep(0)
+    assert pubsub.subscriber_count(account_channel(6)) == 0
 
 
 async def test_stream_ends_with_reconnect_after_its_lifetime() -> None:

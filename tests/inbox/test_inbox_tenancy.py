@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 
 import httpx
-from inboxhelpers import Desk, htmx, inbound
+from inboxhelpers import Desk, event_stream, htmx, inbound
 from sqlalchemy import select
 
 from factories import make_user, make_world
 from mostrador.models import Attachment, Conversation, Message, Role
 from mostrador.realtime.events import account_channel
 from mostrador.realtime.pubsub import MemoryPubSub
-from mostrador.realtime.sse import event_stream
 
 
 async def test_every_route_refuses_another_accounts_conversation(runtime, desk: Desk) -> None:  # type: ignore[no-untyped-def]

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from fastapi import Request
@@ -28,6 +28,7 @@ MAX_LIFETIME_S = 600.0
 PING_S = 15
 POLL_S = 1.0
 RETRY_MS = 2000
+BATCH = 200
 # Only these go to browsers; anything else on the channel stays on the server.
 FORWARDED_TYPES = frozenset(
     {
@@ -63,7 +64,7 @@ def browser_payload(message: dict[str, Any]) -> dict[str, Any] | None:
     return {key: message[key] for key in FORWARDED_KEYS if key in message}
 
 
-async def event_stream(
+async def event_batches(
     pubsub: PubSub,
     account_id: int,
     *,
@@ -71,8 +72,9 @@ async def event_stream(
     max_lifetime_s: float = MAX_LIFETIME_S,
     poll_s: float = POLL_S,
     subscribed: asyncio.Event | None = None,
-) -> AsyncIterator[ServerSentEvent]:
-    """Yield SSE events for one account until the client leaves or the lifetime ends (then ``reconnect``)."""
+) -> AsyncGenerator[list[ServerSentEvent]]:
+    """Yield one account's SSE events until the client leaves or the lifetime ends (then ``reconnect``): each
+    time, every event already waiting (at most ``BATCH``), so a busy account's events go out in one write."""
     inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=1000)
     ready = subscribed or asyncio.Event()
 
@@ -94,11 +96,11 @@ async def event_stream(
     task = asyncio.create_task(pump(), name=f"sse-pump-{account_id}")
     deadline = time.monotonic() + max_lifetime_s
     try:
-        yield ServerSentEvent(data="", event="ready", retry=RETRY_MS)
+        yield [ServerSentEvent(data="", event="ready", retry=RETRY_MS)]
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                yield ServerSentEvent(data="", event="reconnect")
+                yield [ServerSentEvent(data="", event="reconnect")]
                 return
             if task.done():
                 return  # the subscription ended (pub/sub closed): the browser reconnects
@@ -108,23 +110,36 @@ async def event_stream(
                 if await is_disconnected():
                     return
                 continue
-            payload = browser_payload(message)
-            if payload is not None:
-                yield ServerSentEvent(data=json.dumps(payload, separators=(",", ":")), event="rt")
+            messages = [message]
+            while len(messages) < BATCH and not inbox.empty():
+                messages.append(inbox.get_nowait())
+            payloads = [payload for payload in map(browser_payload, messages) if payload is not None]
+            if payloads:
+                yield [
+                    ServerSentEvent(data=json.dumps(payload, separators=(",", ":")), event="rt") for payload in payloads
+                ]
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
 
 
+async def _joined(batches: AsyncGenerator[list[ServerSentEvent]]) -> AsyncIterator[bytes]:
+    # One body chunk per batch: each chunk passes the middleware stack and the socket once (at 900 events/s, one
+    # agent's stream took a fifth of the serve process's CPU one event at a time).
+    async with contextlib.aclosing(batches):  # its pump unsubscribes when the browser leaves
+        async for batch in batches:
+            yield b"".join(event.encode() for event in batch)
+
+
 @router.get("/events", response_model=None)
 async def events(request: Request, user: CurrentAgent) -> EventSourceResponse:
     runtime = request.app.state.runtime
-    stream = event_stream(
+    batches = event_batches(
         runtime.pubsub, user.account_id, is_disconnected=request.is_disconnected, max_lifetime_s=MAX_LIFETIME_S
     )
     return EventSourceResponse(
-        stream,
+        _joined(batches),
         ping=PING_S,
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
