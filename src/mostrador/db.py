@@ -24,6 +24,14 @@ SQLITE_PRAGMAS = (
 )
 
 
+# SQLite keeps no statistics unless asked (ANALYZE), and without them its planner takes any one-column index for
+# about 10 rows a value: every tenant-scoped lookup (``account_id = ? AND …``) then walked the account's whole
+# ``ix_*_account_id`` index instead of the unique one (a receipts job read every status of the account). Fresh
+# statistics on a bounded sample cost milliseconds; a connection reads them when it opens, hence the recycling.
+SQLITE_ANALYSIS_LIMIT = 1000
+SQLITE_STATISTICS_EVERY_S = 60.0
+
+
 def _apply_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     for pragma in SQLITE_PRAGMAS:
@@ -52,7 +60,9 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     if url.startswith("sqlite"):
         # aiosqlite serialises on one thread per connection; a small pool of WAL readers plus busy_timeout
         # keeps writers from failing with "database is locked".
-        engine = create_async_engine(url, pool_size=5, max_overflow=5, pool_timeout=30)
+        engine = create_async_engine(
+            url, pool_size=5, max_overflow=5, pool_timeout=30, pool_recycle=SQLITE_STATISTICS_EVERY_S
+        )
         _listen_sqlite(engine)
         return engine
     engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
@@ -124,6 +134,14 @@ class Database:
         # SQLite has one writer. Queueing our own background writers here is far cheaper than letting them
         # collide and sleep in SQLite's busy handler; PostgreSQL needs no such thing.
         self.write_lock: WriterTurns | None = WriterTurns() if engine.dialect.name == "sqlite" else None
+
+    async def refresh_statistics(self) -> None:
+        """SQLite only (PostgreSQL's autovacuum analyzes by itself): see ``SQLITE_ANALYSIS_LIMIT``."""
+        if self.write_lock is None:
+            return
+        async with self.write_lock.turn(), self.engine.begin() as connection:  # milliseconds: no starving it
+            await connection.exec_driver_sql(f"PRAGMA analysis_limit={SQLITE_ANALYSIS_LIMIT}")
+            await connection.exec_driver_sql("ANALYZE")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:

@@ -212,6 +212,7 @@ class TestSendMedia:
         self, runtime: Runtime, jobs: InProcessJobBackend, world: World, graph: Graph
     ) -> None:
         cid = await open_conversation(runtime, world)
+        await jobs.aclose()  # the delivery job waits until the month-old upload below is in place
         queued = await send(runtime, world, cid, MediaFile(PNG, "a.png", "image/png"))
         long_ago = utc_now() - timedelta(days=31)
         async with runtime.unit_of_work() as session:  # an attempt uploaded it a month ago, then never sent
@@ -220,6 +221,7 @@ class TestSendMedia:
                 .where(Attachment.message_id == queued.id)
                 .values(provider_media_id="media-old", updated_at=long_ago)
             )
+        await jobs.start()
         await jobs.drain(timeout=30)
         message, attachment = await stored(runtime, queued.id)
         assert message.status is MessageStatus.sent and graph.sends[0]["image"] == {"id": "media-1"}

@@ -7,12 +7,15 @@ so ringing twice is harmless.
 from __future__ import annotations
 
 import asyncio
+import math
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mostrador.db import SQLITE_STATISTICS_EVERY_S
 from mostrador.kit.time import utc_now
 from mostrador.logging import get_logger
 
@@ -46,8 +49,15 @@ async def sweep_once(runtime: Runtime, *, stale_after_s: float | None = None) ->
 
 
 async def run_sweeper(runtime: Runtime) -> None:
+    analyzed = -math.inf
     while True:
-        await asyncio.sleep(runtime.settings.sweeper_interval_s)
+        if time.monotonic() - analyzed >= SQLITE_STATISTICS_EVERY_S:
+            try:
+                await runtime.db.refresh_statistics()
+            except Exception as error:
+                log.error("sweeper.statistics_failed", error=repr(error))
+            analyzed = time.monotonic()
+        await asyncio.sleep(min(runtime.settings.sweeper_interval_s, SQLITE_STATISTICS_EVERY_S))
         try:
             await sweep_once(runtime)
         except Exception as error:
