@@ -57,7 +57,7 @@ async def run_sweeper(runtime: Runtime) -> None:
             except Exception as error:
                 log.error("sweeper.statistics_failed", error=repr(error))
             analyzed = time.monotonic()
-        await asyncio.sleep(min(runtime.settings.sweeper_interval_s, SQLITE_STATISTICS_EVERY_S))
+        await asyncio.sleep(runtime.settings.sweeper_interval_s)
         try:
             await sweep_once(runtime)
         except Exception as error:
