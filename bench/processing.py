@@ -9,6 +9,10 @@ per message, on SQLite and PostgreSQL.
 
 The baseline, measured in the same run on a fresh database, is the one-body-per-job path (what every customer
 message took before webhooks.process_messages, and what odd bodies still take).
+
+Delivery receipts are measured too, in an account with a long history (``HISTORY`` earlier messages): on SQLite
+without statistics (the baseline: SQLite never analyzes by itself) and with them (``Database.refresh_statistics``,
+what the sweeper runs), and on PostgreSQL (analyzed after seeding, as autovacuum would).
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from pathlib import Path
 from sqlalchemy import event, func, select
 
 from bench.common import machine, write_section
-from bench.intake import SECRET, customer_text, envelope, reset_postgres, seed
+from bench.intake import SECRET, STATUSES, customer_text, envelope, reset_postgres, seed
 from mostrador.config import Settings
 from mostrador.migrate import upgrade
 from mostrador.models import ChannelKind, Direction, Message, WebhookEvent, WebhookEventState
@@ -119,19 +123,82 @@ async def inbound_count(runtime: Runtime) -> int:
         return int((await session.execute(statement)).scalar_one())
 
 
-async def fresh_settings(database: str, var: Path) -> Settings:
+HISTORY = 60_000
+
+
+@dataclass
+class ReceiptsResult:
+    database: str
+    statistics: str
+    statuses: int
+    seconds: float
+    cpu_seconds: float
+
+
+def status_bodies(count: int) -> list[bytes]:
+    """sent, delivered and read for each of ``count // 3`` of the seeded outbound messages."""
+    now = str(int(time.time()))
+    bodies = []
+    for index in range(count):
+        status = {"id": f"wamid.out{index // 3}", "status": STATUSES[index % 3], "timestamp": now, "recipient_id": "1"}
+        bodies.append(json.dumps(envelope({"statuses": [status]}), separators=(",", ":")).encode())
+    return bodies
+
+
+async def receipts_once(database: str, statistics: bool, count: int) -> ReceiptsResult:
+    with tempfile.TemporaryDirectory() as var:
+        settings = await fresh_settings(database, Path(var), outbound=max(HISTORY, count // 3 + 1))
+        runtime = build_runtime(settings)
+        await runtime.start()
+        try:
+            if statistics:
+                await runtime.db.refresh_statistics()
+            bodies = status_bodies(count)
+            wall, cpu = time.perf_counter(), time.process_time()
+            for start in range(0, len(bodies), 16):
+                chunk = bodies[start : start + 16]
+                await asyncio.gather(
+                    *(webhook_intake.store(runtime, ChannelKind.WHATSAPP, body, urgent=False) for body in chunk)
+                )
+            assert isinstance(runtime.jobs, InProcessJobBackend)
+            await runtime.jobs.drain(timeout=600)
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            async with runtime.unit_of_work() as session:
+                statement = (
+                    select(func.count())
+                    .select_from(WebhookEvent)
+                    .where(WebhookEvent.state == WebhookEventState.handled)
+                )
+                handled = int((await session.execute(statement)).scalar_one())
+            if handled != count:
+                raise RuntimeError(f"{handled} of {count} receipts handled")
+        finally:
+            await runtime.aclose()
+    label = "ANALYZE after seeding" if database == "postgres" else "refreshed" if statistics else "none"
+    return ReceiptsResult(database, label, count, wall, cpu)
+
+
+async def fresh_settings(database: str, var: Path, outbound: int = 10) -> Settings:
     if database == "sqlite":
         url = f"sqlite+aiosqlite:///{var}/bench.db"
     else:
         url = await reset_postgres(POSTGRES_ADMIN, "mostrador_bench_processing")
     settings = Settings(database_url=url, var_dir=var, secret_key="bench", wa_app_secret=SECRET, redis_url="")
     await asyncio.to_thread(upgrade, url)
-    await seed(settings, outbound=10)
+    await seed(settings, outbound=outbound)
     return settings
 
 
 BATCHED = "batched"
 ONE_BY_ONE = "one body per job"
+
+
+async def receipts_async(count: int, databases: list[str]) -> list[ReceiptsResult]:
+    results = []
+    for database in databases:
+        for statistics in (False, True) if database == "sqlite" else (True,):
+            results.append(await receipts_once(database, statistics, count))
+    return results
 
 
 async def main_async(messages: int, databases: list[str]) -> list[Result]:
@@ -156,6 +223,7 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     results = asyncio.run(main_async(args.messages, args.databases.split(",")))
+    receipts = asyncio.run(receipts_async(3 * args.messages, args.databases.split(",")))
     lines = [
         f"Machine: {machine()}. `python -m bench.processing --messages {args.messages}`: bodies stored in group "
         "commits of 16, then every job run by the embedded runner in the same process (no HTTP).",
@@ -170,9 +238,24 @@ def main() -> None:
             f"{r.rate / baseline[(r.database, r.customers)]:.1f} | {1000 * r.cpu_seconds / r.messages:.1f} | "
             f"{r.statements / r.messages:.1f} |"
         )
+    lines += [
+        "",
+        f"Delivery receipts (statuses only, batched path) in an account with {HISTORY:,} earlier messages:",
+        "",
+        "| database | statistics | statuses | statuses/s | × no statistics | CPU ms / status |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    unanalyzed = next((r.statuses / r.seconds for r in receipts if r.statistics == "none"), None)
+    for receipt in receipts:
+        rate = receipt.statuses / receipt.seconds
+        ratio = f"{rate / unanalyzed:.1f}" if unanalyzed and receipt.database == "sqlite" else "—"
+        lines.append(
+            f"| {receipt.database} | {receipt.statistics} | {receipt.statuses} | {rate:,.0f} | {ratio} | "
+            f"{1000 * receipt.cpu_seconds / receipt.statuses:.2f} |"
+        )
     print("\n".join(lines))
     if not args.no_write:
-        write_section("Processing throughput (customer messages, in-process)", "\n".join(lines))
+        write_section("Processing throughput (in-process)", "\n".join(lines))
 
 
 if __name__ == "__main__":
