@@ -137,7 +137,7 @@ class Database:
 
     async def refresh_statistics(self) -> None:
         """SQLite only (PostgreSQL's autovacuum analyzes by itself): see ``SQLITE_ANALYSIS_LIMIT``."""
-        if self.write_lock is None:
+        if self.write_lock is None:  # PostgreSQL
             return
         async with self.write_lock.turn(), self.engine.begin() as connection:  # milliseconds: no starving it
             await connection.exec_driver_sql(f"PRAGMA analysis_limit={SQLITE_ANALYSIS_LIMIT}")

@@ -64,7 +64,8 @@ class RedisPubSub:
         await self._redis.publish(self._prefix + channel, json.dumps(message))
 
     async def publish_many(self, messages: Sequence[tuple[str, Message]]) -> None:
-        # One round trip: a PUBLISH each cost the worker a socket write and a wait (13 % of its CPU at 900 events/s).
+        # One round trip: a receipts job announces a status per message, and a PUBLISH each was a socket write and
+        # a wait apiece in the worker.
         pipeline = self._redis.pipeline(transaction=False)
         for channel, message in messages:
             pipeline.publish(self._prefix + channel, json.dumps(message))

@@ -83,7 +83,6 @@ class InProcessJobBackend:
         self._in_job: set[asyncio.Task[Any]] = set()  # runners inside a job: stopping lets them finish
         self._closing = False
         self._delayed: set[asyncio.TimerHandle] = set()
-        self._running = 0
         self._idle = asyncio.Event()
         self._idle.set()
 
@@ -164,7 +163,6 @@ class InProcessJobBackend:
                 continue
             self._waiting.taken(get_actor(entry.actor), entry.args)
             job = PendingJob(entry.actor, tuple(entry.args))
-            self._running += 1
             self._in_job.add(runner)
             try:
                 started = time.monotonic()
@@ -176,9 +174,8 @@ class InProcessJobBackend:
                 log.error("job.crashed", actor=job.actor, error=repr(error))
             finally:
                 self._in_job.discard(runner)
-                self._running -= 1
                 lane.task_done()
-                if self._running == 0 and not self._delayed and all(q.empty() for q in self._lanes.values()):
+                if not self._in_job and not self._delayed and all(q.empty() for q in self._lanes.values()):
                     self._idle.set()
 
     def _turn_wait(self, queue: Queue) -> float:
