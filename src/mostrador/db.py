@@ -96,32 +96,41 @@ class DedicatedConnections:
     def __init__(self, engine: AsyncEngine, size: int) -> None:
         self._engine = engine
         self._slots = asyncio.Semaphore(size)
-        self._idle: list[AsyncConnection] = []
+        self._idle: list[tuple[AsyncConnection, Any]] = []
 
     @asynccontextmanager
     async def driver(self) -> AsyncIterator[Any]:
         """The driver's own connection (asyncpg or aiosqlite), in autocommit: one statement is one transaction."""
         async with self._slots:
-            fresh = not self._idle
-            connection = self._idle.pop() if self._idle else await self._engine.connect()
+            if self._idle:
+                connection, driver = self._idle.pop()
+            else:
+                connection = await self._engine.connect()
+                try:
+                    driver = await self._open_driver(connection)
+                except BaseException:
+                    await connection.close()
+                    raise
             try:
-                raw = await connection.get_raw_connection()
-                driver = raw.driver_connection
-                if fresh and driver is not None and self._engine.dialect.name == "sqlite":
-                    # A 200 promises the body is stored: with synchronous=NORMAL, WAL commits reach the disk
-                    # only at checkpoints, so a power cut could lose acknowledged webhooks. The group commit
-                    # pays one fsync per batch, not per webhook.
-                    await driver.execute("PRAGMA synchronous=FULL")
                 yield driver
             except BaseException:
                 await connection.invalidate()  # broken, or stopped mid-statement: never reuse it
                 await connection.close()
                 raise
-            self._idle.append(connection)
+            self._idle.append((connection, driver))
+
+    async def _open_driver(self, connection: AsyncConnection) -> Any:
+        driver = (await connection.get_raw_connection()).driver_connection
+        if driver is not None and self._engine.dialect.name == "sqlite":
+            # A 200 promises the body is stored: with synchronous=NORMAL, WAL commits reach the disk only at
+            # checkpoints, so a power cut could lose acknowledged webhooks. The group commit pays one fsync per
+            # batch, not per webhook.
+            await driver.execute("PRAGMA synchronous=FULL")
+        return driver
 
     async def aclose(self) -> None:
         while self._idle:
-            await self._idle.pop().close()
+            await self._idle.pop()[0].close()
 
 
 class Database:

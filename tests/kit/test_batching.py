@@ -87,3 +87,34 @@ async def test_a_cancelled_caller_is_left_out_of_its_batch() -> None:
     assert await kept == 3
     await batcher.aclose()
     assert seen == [1, 3]
+
+
+async def test_closing_cancels_waiting_and_running_callers_instead_of_leaving_them_hanging() -> None:
+    gate = asyncio.Event()
+
+    async def handle(items: Sequence[int]) -> list[int]:
+        await gate.wait()
+        return list(items)
+
+    batcher: Batcher[int, int] = Batcher(handle, max_in_flight=1)
+    running = asyncio.ensure_future(batcher.submit(1))
+    await asyncio.sleep(0.01)
+    waiting = asyncio.ensure_future(batcher.submit(2))  # no free slot: waits for the next batch
+    await asyncio.sleep(0.01)
+    await batcher.aclose()
+    _done, pending = await asyncio.wait({running, waiting}, timeout=1)
+    assert not pending
+    assert running.cancelled() and waiting.cancelled()
+
+
+async def test_callers_arriving_together_share_one_batch() -> None:
+    sizes: list[int] = []
+
+    async def handle(items: Sequence[int]) -> list[int]:
+        sizes.append(len(items))
+        return list(items)
+
+    batcher: Batcher[int, int] = Batcher(handle, max_in_flight=2)
+    assert await asyncio.gather(*(batcher.submit(n) for n in range(30))) == list(range(30))
+    await batcher.aclose()
+    assert sizes == [30]  # they arrived in one turn of the loop: one batch, not one per slot

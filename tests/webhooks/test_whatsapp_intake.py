@@ -131,6 +131,38 @@ class TestAuthenticationBeforeWrite:
         assert response.json()["error"]["code"] == "invalid_json"
         assert await count(runtime, WebhookEvent) == 0
 
+    @pytest.mark.parametrize("body", [b"[1, 2]", b'"hola"', b"null"])
+    async def test_json_that_is_not_an_object_is_400(
+        self, client: httpx.AsyncClient, runtime: Runtime, body: bytes
+    ) -> None:
+        response = await post(client, body)
+        assert (response.status_code, response.json()["error"]["code"]) == (400, "invalid_json")
+        assert await count(runtime, WebhookEvent) == 0
+
+    async def test_json_nested_past_any_parsers_depth_is_400(self, client: httpx.AsyncClient, runtime: Runtime) -> None:
+        response = await post(client, b'{"a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}")
+        assert (response.status_code, response.json()["error"]["code"]) == (400, "invalid_json")
+        assert await count(runtime, WebhookEvent) == 0
+
+    @pytest.mark.parametrize(
+        "body",
+        [
+            b'{"object": "whatsapp_business_account", "entry": [], "note": "\\ud83d"}',  # a lone surrogate
+            b'\xef\xbb\xbf{"object": "whatsapp_business_account", "entry": []}',  # a byte-order mark
+        ],
+    )
+    async def test_json_the_fast_parser_refuses_is_still_stored(
+        self, client: httpx.AsyncClient, runtime: Runtime, jobs: InProcessJobBackend, body: bytes
+    ) -> None:
+        """Python's parser reads these, orjson does not: the body is JSON, so it must not be answered 400 (Meta
+        would give up on it after its retries), and it is processed like any other."""
+        response = await post(client, body)
+        assert (response.status_code, response.json()) == (200, {"status": "stored"})
+        await jobs.drain()
+        async with runtime.unit_of_work() as session:
+            event = (await session.execute(select(WebhookEvent))).scalar_one()
+        assert (event.state, event.last_error) == (WebhookEventState.handled, None)
+
 
 class TestStoreThenProcess:
     async def test_text_message_creates_contact_conversation_and_window(

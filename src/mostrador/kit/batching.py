@@ -17,6 +17,9 @@ class Batcher(Generic[I, O]):
     A batch starts as soon as a slot is free (``max_in_flight`` batches at a time), so under light load a caller
     waits for one transaction only; under heavy load the batches grow and the commit cost is shared, and the
     next batch fills and starts while the previous one commits and answers.
+
+    This runs once per webhook delivery, so it is plain callbacks on a list: no queue, semaphore or task per
+    caller (each of those cost more than the caller's share of the commit).
     """
 
     def __init__(
@@ -28,48 +31,57 @@ class Batcher(Generic[I, O]):
     ) -> None:
         self._handle = handle
         self._max_batch = max_batch
-        self._slots = asyncio.Semaphore(max_in_flight)
-        self._queue: asyncio.Queue[tuple[I, asyncio.Future[O]]] = asyncio.Queue()
-        self._task: asyncio.Task[None] | None = None
+        self._max_in_flight = max_in_flight
+        self._waiting: list[tuple[I, asyncio.Future[O]]] = []
         self._batches: set[asyncio.Task[None]] = set()
+        self._start_due = False
 
     async def submit(self, item: I) -> O:
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._run(), name="batcher")
-        future: asyncio.Future[O] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait((item, future))
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[O] = loop.create_future()
+        self._waiting.append((item, future))
+        if not self._start_due and len(self._batches) < self._max_in_flight:
+            self._start_due = True
+            loop.call_soon(self._start)  # after this turn of the loop: callers arriving in it join the batch
         return await future
 
-    async def _run(self) -> None:
-        while True:
-            await self._slots.acquire()
-            batch = [await self._queue.get()]
-            while len(batch) < self._max_batch and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-            task = asyncio.create_task(self._run_batch(batch), name="batch")
+    def _start(self) -> None:
+        self._start_due = False
+        while self._waiting and len(self._batches) < self._max_in_flight:
+            taken, self._waiting = self._waiting[: self._max_batch], self._waiting[self._max_batch :]
+            live = [(item, future) for item, future in taken if not future.done()]  # a cancelled caller is left out
+            if not live:
+                continue
+            task = asyncio.create_task(self._run_batch(live), name="batch")
             self._batches.add(task)
-            task.add_done_callback(self._batches.discard)
+            task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._batches.discard(task)
+        if self._waiting and not self._start_due:
+            self._start()  # a slot is free: whatever waited meanwhile goes now
 
     async def _run_batch(self, batch: list[tuple[I, asyncio.Future[O]]]) -> None:
         try:
-            live = [(item, future) for item, future in batch if not future.cancelled()]
-            if not live:
-                return
-            try:
-                results = await self._handle([item for item, _ in live])
-            except Exception as error:
-                for _, future in live:
-                    if not future.done():
-                        future.set_exception(error)
-                return
-            for (_, future), result in zip(live, results, strict=True):
+            results = await self._handle([item for item, _ in batch])
+        except asyncio.CancelledError:  # closing: its callers are not left waiting
+            for _, future in batch:
+                future.cancel()
+            raise
+        except Exception as error:
+            for _, future in batch:
                 if not future.done():
-                    future.set_result(result)
-        finally:
-            self._slots.release()
+                    future.set_exception(error)
+            return
+        for (_, future), result in zip(batch, results, strict=True):
+            if not future.done():
+                future.set_result(result)
 
     async def aclose(self) -> None:
-        tasks = [task for task in (self._task, *self._batches) if task is not None]
+        waiting, self._waiting = self._waiting, []
+        for _, future in waiting:
+            future.cancel()
+        tasks = list(self._batches)
         for task in tasks:
             task.cancel()
         for task in tasks:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+import functools
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import TypeVarTuple
@@ -101,25 +102,24 @@ _SQLITE_INSERT = (
 )
 
 
-def _bound_constants(dialect: Dialect, kind: ChannelKind) -> dict[str, object]:
-    """Enum values as SQL literals and the timestamp as the column type binds it (the ORM's own encoding)."""
+@functools.lru_cache(maxsize=16)  # one entry per engine's dialect and channel
+def _statement_parts(dialect: Dialect, kind: ChannelKind) -> tuple[dict[str, str], Callable[[datetime], object]]:
+    """Enum values as SQL literals, and how the column type binds a timestamp (the ORM's own encoding); the same
+    for every batch, so worked out once."""
     columns = WebhookEvent.__table__.c
 
-    def bind(column: str, value: object) -> object:
-        processor = columns[column].type.dialect_impl(dialect).bind_processor(dialect)
-        return processor(value) if processor is not None else value
+    def processor(column: str) -> Callable[[object], object]:
+        process = columns[column].type.dialect_impl(dialect).bind_processor(dialect)
+        return process if process is not None else lambda value: value
 
     def literal(column: str, value: object) -> str:
-        text = str(bind(column, value))
+        text = str(processor(column)(value))
         if not text.replace("_", "").isalnum():
             raise ValueError(f"unexpected enum value {text!r}")
         return f"'{text}'"
 
-    return {
-        "channel_kind": literal("channel_kind", kind),
-        "state": literal("state", WebhookEventState.received),
-        "received_at": bind("received_at", utc_now()),
-    }
+    literals = {"channel_kind": literal("channel_kind", kind), "state": literal("state", WebhookEventState.received)}
+    return literals, processor("received_at")
 
 
 async def insert_many_if_new(db: Database, kind: ChannelKind, items: Sequence[tuple[str, str]]) -> dict[str, int]:
@@ -141,20 +141,20 @@ async def insert_many_if_new(db: Database, kind: ChannelKind, items: Sequence[tu
 
 
 async def _insert_many(db: Database, kind: ChannelKind, items: Sequence[tuple[str, str]]) -> dict[str, int]:
-    constants = _bound_constants(db.engine.dialect, kind)
-    literals = {key: value for key, value in constants.items() if key != "received_at"}
+    literals, bind_time = _statement_parts(db.engine.dialect, kind)
+    received_at = bind_time(utc_now())
     async with db.intake.driver() as driver:
         if db.engine.dialect.name == "postgresql":
             # One statement text whatever the batch size, so the driver prepares it once.
             rows = await driver.fetch(
                 _POSTGRES_INSERT.format(**literals),
-                constants["received_at"],
+                received_at,
                 [key for key, _body in items],
                 [body for _key, body in items],
             )
         else:
             row = "({channel_kind}, {state}, 0, 0, ?, ?, ?)".format(**literals)
-            parameters = [value for key, body in items for value in (key, body, constants["received_at"])]
+            parameters = [value for key, body in items for value in (key, body, received_at)]
             async with _sqlite_writer(db):
                 rows = await driver.execute_fetchall(
                     _SQLITE_INSERT.format(values=", ".join([row] * len(items))), parameters

@@ -172,6 +172,8 @@ def _timestamp(obj: Mapping[str, Any], key: str, path: str) -> datetime | None:
 
 def parse_webhook_body(body: str | bytes) -> list[InboundEvent]:
     """Decode a raw body then :func:`parse_webhook`."""
+    if isinstance(body, str):
+        body = body.removeprefix("\ufeff")  # a byte-order mark: ``json`` skips it in bytes, refuses it in text
     try:
         payload = json.loads(body)
     except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
