@@ -88,10 +88,11 @@ class WhatsAppWebhookLane:
     async def _handle(self, scope: Scope, receive: Receive) -> bool:
         """Whether the body was new (``False``: stored before, a duplicate)."""
         settings = self.runtime.settings
-        signature = declared = None
+        signature: bytes | None = None
+        declared: str | None = None
         for name, value in scope["headers"]:  # ASGI header names are lower-case bytes
             if name == SIGNATURE_NAME:
-                signature = value.decode("latin-1")
+                signature = value
             elif name == b"content-length":
                 declared = value.decode("latin-1")
         body = await read_limited_body(declared, receive, settings.wa_webhook_max_bytes)

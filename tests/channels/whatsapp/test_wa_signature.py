@@ -41,6 +41,16 @@ class TestVerify:
     def test_valid(self, raw_body: bytes) -> None:
         verify_signature(raw_body, sign(raw_body, SECRET), SECRET)
 
+    def test_header_as_raw_bytes(self, raw_body: bytes) -> None:
+        """The webhook lane hands over the ASGI header value as it came, in bytes."""
+        header = sign(raw_body, SECRET)
+        verify_signature(raw_body, header.encode(), SECRET)
+        verify_signature(raw_body, header.upper().replace("SHA256=", "sha256=").encode(), SECRET)
+        with pytest.raises(SignatureInvalid):
+            verify_signature(raw_body, header.encode(), "another-secret")
+        with pytest.raises(SignatureMissing):
+            verify_signature(raw_body, b" ", SECRET)
+
     def test_uppercase_hex_and_whitespace_accepted(self, raw_body: bytes) -> None:
         header = sign(raw_body, SECRET)
         verify_signature(raw_body, "sha256=" + header.removeprefix("sha256=").upper() + " ", SECRET)
