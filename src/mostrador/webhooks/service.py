@@ -60,6 +60,17 @@ RECEIPTS_PER_JOB = 200
 MESSAGES_PER_JOB = 50
 
 
+_SHA256 = hashlib.sha256()
+
+
+def body_key(body: bytes) -> str:
+    """SHA-256 of the raw body: Meta's retries of one notification are the same bytes. Copying an empty hash
+    skips looking the algorithm up, which cost more than hashing a webhook body."""
+    digest = _SHA256.copy()
+    digest.update(body)
+    return digest.hexdigest()
+
+
 class _StatusesAhead(Exception):
     pass
 
@@ -96,34 +107,36 @@ class WebhookIntake:
 
     async def _store_batch(self, runtime: Runtime, items: Sequence[tuple[ChannelKind, bytes, bool]]) -> list[bool]:
         """``urgent`` bodies (a customer wrote) ring the inbound queue; receipts-only bodies a lower one."""
-        keyed = [(kind, hashlib.sha256(body).hexdigest(), body, urgent) for kind, body, urgent in items]
+        keys = [body_key(body) for _kind, body, _urgent in items]
+        by_kind: dict[ChannelKind, dict[str, tuple[str, bool]]] = {}
+        for (kind, body, urgent), key in zip(items, keys, strict=True):
+            by_kind.setdefault(kind, {})[key] = (body.decode("utf-8", errors="replace"), urgent)
         created: dict[tuple[ChannelKind, str], int] = {}
         jobs: list[PendingJob] = []
-        for kind in {kind for kind, _key, _body, _urgent in keyed}:
-            unique = {key: body.decode("utf-8", errors="replace") for k, key, body, _u in keyed if k is kind}
-            urgent_keys = {key for k, key, _body, urgent in keyed if k is kind and urgent}
-            urgent: list[int] = []
-            receipts: list[int] = []
-            for key, event_id in (await insert_many_if_new(runtime.db, kind, list(unique.items()))).items():
+        for kind, bodies in by_kind.items():
+            urgent_ids: list[int] = []
+            receipt_ids: list[int] = []
+            rows = [(key, body) for key, (body, _urgent) in bodies.items()]
+            for key, event_id in (await insert_many_if_new(runtime.db, kind, rows)).items():
                 created[(kind, key)] = event_id
-                (urgent if key in urgent_keys else receipts).append(event_id)
+                (urgent_ids if bodies[key][1] else receipt_ids).append(event_id)
             jobs += [
-                PendingJob("webhooks.process_messages", tuple(urgent[start : start + MESSAGES_PER_JOB]))
-                for start in range(0, len(urgent), MESSAGES_PER_JOB)
+                PendingJob("webhooks.process_messages", tuple(urgent_ids[start : start + MESSAGES_PER_JOB]))
+                for start in range(0, len(urgent_ids), MESSAGES_PER_JOB)
             ]
             jobs += [
-                PendingJob("webhooks.process_receipts", tuple(receipts[start : start + RECEIPTS_PER_JOB]))
-                for start in range(0, len(receipts), RECEIPTS_PER_JOB)
+                PendingJob("webhooks.process_receipts", tuple(receipt_ids[start : start + RECEIPTS_PER_JOB]))
+                for start in range(0, len(receipt_ids), RECEIPTS_PER_JOB)
             ]
         # The rows are committed, so the senders may have their answer now; the doorbells ring meanwhile (for the
         # embedded runner before any answer goes out; a doorbell lost to a crash is re-rung by the sweeper).
         doorbell = asyncio.create_task(runtime.after_commit(jobs, []), name="webhook-doorbells")
         self._doorbells.add(doorbell)
         doorbell.add_done_callback(self._doorbells.discard)
-        answers = []
-        for kind, key, _body, _urgent in keyed:
-            answers.append(created.pop((kind, key), None) is not None)  # a repeat inside the batch is a duplicate
-        return answers
+        # A repeat inside the batch is a duplicate: only its first sender gets "stored".
+        return [
+            created.pop((kind, key), None) is not None for (kind, _body, _urgent), key in zip(items, keys, strict=True)
+        ]
 
     async def process(self, session: AsyncSession, event_id: int) -> ProcessReport | None:
         """Apply every event of one stored body (replay's way in; jobs use :meth:`process_many`)."""
