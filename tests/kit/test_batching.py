@@ -118,3 +118,31 @@ async def test_callers_arriving_together_share_one_batch() -> None:
     assert await asyncio.gather(*(batcher.submit(n) for n in range(30))) == list(range(30))
     await batcher.aclose()
     assert sizes == [30]  # they arrived in one turn of the loop: one batch, not one per slot
+
+
+async def test_a_second_batch_overlaps_the_first_only_once_enough_callers_wait() -> None:
+    gate = asyncio.Event()
+    sizes: list[int] = []
+
+    async def handle(items: Sequence[int]) -> list[int]:
+        sizes.append(len(items))
+        await gate.wait()
+        return list(items)
+
+    batcher: Batcher[int, int] = Batcher(handle, max_in_flight=2, overlap_at=3)
+    first = asyncio.ensure_future(batcher.submit(0))
+    await asyncio.sleep(0.01)
+    assert sizes == [1]  # nothing ran: the first caller starts at once
+    two = [asyncio.ensure_future(batcher.submit(n)) for n in (1, 2)]
+    await asyncio.sleep(0.01)
+    assert sizes == [1]  # two waiting callers do not earn a second transaction
+    third = asyncio.ensure_future(batcher.submit(3))
+    await asyncio.sleep(0.01)
+    assert sizes == [1, 3]  # three do
+    late = asyncio.ensure_future(batcher.submit(4))
+    await asyncio.sleep(0.01)
+    assert sizes == [1, 3]  # both slots are taken
+    gate.set()
+    assert await asyncio.gather(first, *two, third, late) == [0, 1, 2, 3, 4]
+    assert sizes == [1, 3, 1]  # a freed slot takes whoever waited, however few
+    await batcher.aclose()

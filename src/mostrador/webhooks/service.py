@@ -58,6 +58,8 @@ MAX_ATTEMPTS = 8
 # then row id), so two batches cannot deadlock; anything else gets a job (a transaction) per body.
 RECEIPTS_PER_JOB = 200
 MESSAGES_PER_JOB = 50
+# While one group commit runs, the next starts only once this many deliveries wait (see Batcher).
+OVERLAP_AT = 8
 
 
 _SHA256 = hashlib.sha256()
@@ -101,7 +103,7 @@ class WebhookIntake:
         """
         batcher = self._batchers.get(runtime)
         if batcher is None:
-            batcher = Batcher(lambda items: self._store_batch(runtime, items))
+            batcher = Batcher(lambda items: self._store_batch(runtime, items), overlap_at=OVERLAP_AT)
             self._batchers[runtime] = batcher
         return await batcher.submit((kind, body, urgent))
 
