@@ -19,10 +19,12 @@ import json
 import os
 import re
 import sqlite3
+import statistics
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncpg
@@ -54,6 +56,15 @@ PHONE_NUMBER_ID = "555000111222"
 WABA_ID = "555000999"
 STATUSES = ("sent", "delivered", "read")
 EXTRA_ENV = {k: v for k, v in os.environ.items() if k.startswith("MOSTRADOR_") and not k.startswith("MOSTRADOR_BENCH")}
+
+
+@dataclass
+class Target:
+    url: str
+    database: str = ""
+    settings: Settings | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    health: str = ""
 
 
 @dataclass
@@ -282,6 +293,16 @@ async def reset_postgres(url: str, name: str) -> str:
     return f"{url.rsplit('/', 1)[0].replace('postgresql://', 'postgresql+asyncpg://', 1)}/{name}"
 
 
+async def checkpoint(url: str) -> None:
+    """Each measured PostgreSQL run starts from a checkpoint: otherwise the previous run's (or the seed's) WAL
+    forces one in the middle of this run, and whichever endpoint meets it pays for the other's writes."""
+    connection = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://", 1))
+    try:
+        await connection.execute("CHECKPOINT")
+    finally:
+        await connection.close()
+
+
 MODE_LABELS = {
     "sqlite": "sqlite, embedded (stores and processes)",
     "postgres": "postgres, embedded (stores and processes)",
@@ -289,12 +310,10 @@ MODE_LABELS = {
 }
 
 
-def run_mode(
-    mode: str, work: Path, bodies: Path, seconds: int, connections: int, outbound: int
-) -> tuple[Run, dict[str, int], float]:
+@contextlib.contextmanager
+def serve_under_test(mode: str, work: Path, outbound: int) -> Iterator[Target]:
     """``sqlite`` / ``postgres``: one embedded `serve` stores and processes. ``intake-only``: a distributed `serve`
-    (PostgreSQL + Redis) only stores during the load; a `mostrador worker` is started after it to apply everything.
-    """
+    (PostgreSQL + Redis) only stores during the load; a `mostrador worker` is started after it (``drain``)."""
     var = work / mode
     var.mkdir()
     if mode == "sqlite":
@@ -312,34 +331,41 @@ def run_mode(
     port = free_port()
     health = f"http://127.0.0.1:{port}/healthz"
     with server([str(BIN / "mostrador"), "serve", "--port", str(port)], env, health):
-        run = wrk(f"http://127.0.0.1:{port}/webhooks/whatsapp", bodies, seconds, connections)
-        started = time.monotonic()
-        with contextlib.ExitStack() as workers:
-            if mode == "intake-only":
-                workers.enter_context(server([str(BIN / "mostrador"), "worker"], env, health))
-            deadline = started + 600
-            while time.monotonic() < deadline:
-                state = asyncio.run(counts(settings))
-                if state["waiting"] == 0:
-                    break
-                time.sleep(1)
-        drained = time.monotonic() - started
-    return run, asyncio.run(counts(settings)), drained
+        if mode != "sqlite":
+            asyncio.run(checkpoint(database_url))
+        yield Target(f"http://127.0.0.1:{port}/webhooks/whatsapp", settings=settings, env=env, health=health)
 
 
-def bare(bodies: Path, seconds: int, connections: int) -> Run:
+def drain(mode: str, target: Target) -> tuple[dict[str, int], float]:
+    """Wait until every stored event is processed (starting the worker in intake-only mode); how long it took."""
+    assert target.settings is not None
+    started = time.monotonic()
+    with contextlib.ExitStack() as workers:
+        if mode == "intake-only":
+            workers.enter_context(server([str(BIN / "mostrador"), "worker"], target.env, target.health))
+        deadline = started + 600
+        while time.monotonic() < deadline:
+            state = asyncio.run(counts(target.settings))
+            if state["waiting"] == 0:
+                break
+            time.sleep(1)
+    return asyncio.run(counts(target.settings)), time.monotonic() - started
+
+
+@contextlib.contextmanager
+def bare() -> Iterator[Target]:
     port = free_port()
     with server(
         [str(BIN / "uvicorn"), "bench.bare_app:app", "--port", str(port), "--log-level", "warning"],
         {"PYTHONPATH": str(ROOT)},
         f"http://127.0.0.1:{port}/",
     ):
-        # The bare endpoint stores nothing, so it may see a body twice.
-        return wrk(f"http://127.0.0.1:{port}/webhooks/whatsapp", bodies, seconds, connections, allow_repeats=True)
+        yield Target(f"http://127.0.0.1:{port}/webhooks/whatsapp")
 
 
-def floor(mode: str, work: Path, bodies: Path, seconds: int, connections: int) -> tuple[Run, int]:
-    """The durable floor (bench/floor_app.py) on the mode's database; also how many rows it stored."""
+@contextlib.contextmanager
+def floor(mode: str, work: Path) -> Iterator[Target]:
+    """The durable floor (bench/floor_app.py) on the mode's database."""
     if mode == "postgres":
         database = os.environ.get("MOSTRADOR_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
         database = asyncio.run(reset_postgres(database, "mostrador_bench_floor")).replace("+asyncpg", "")
@@ -351,8 +377,9 @@ def floor(mode: str, work: Path, bodies: Path, seconds: int, connections: int) -
         {"PYTHONPATH": str(ROOT), "FLOOR_DATABASE": database, "FLOOR_APP_SECRET": SECRET},
         f"http://127.0.0.1:{port}/",
     ):
-        run = wrk(f"http://127.0.0.1:{port}/webhooks/whatsapp", bodies, seconds, connections)
-    return run, asyncio.run(floor_rows(database))
+        if mode == "postgres":
+            asyncio.run(checkpoint(database))
+        yield Target(f"http://127.0.0.1:{port}/webhooks/whatsapp", database=database)
 
 
 async def floor_rows(database: str) -> int:
@@ -366,60 +393,126 @@ async def floor_rows(database: str) -> int:
         return int(connection.execute("SELECT count(*) FROM floor_events").fetchone()[0])
 
 
+@dataclass
+class Rounds:
+    """One endpoint's runs, each beside the bare endpoint's run of the same round."""
+
+    runs: list[Run] = field(default_factory=list)
+    bare: list[Run] = field(default_factory=list)
+
+    @property
+    def ok(self) -> int:
+        return sum(run.ok for run in self.runs)
+
+    @property
+    def other(self) -> int:
+        return sum(run.other for run in self.runs)
+
+    @property
+    def seconds(self) -> float:
+        return sum(run.seconds for run in self.runs)
+
+    def row(self, label: str, lost: str = "—", *, floor: Rounds | None = None) -> str:
+        rate = statistics.median(run.rate for run in self.runs)
+        ratios = [run.rate / bare.rate for run, bare in zip(self.runs, self.bare, strict=True)]
+        share = f"{100 * statistics.median(ratios):.0f} % ({' / '.join(f'{100 * r:.0f}' for r in ratios)})"
+        if floor is not None:
+            of_floor = [run.rate / other.rate for run, other in zip(self.runs, floor.runs, strict=True)]
+            share += f"; {100 * statistics.median(of_floor):.0f} % of the floor"
+        p50 = statistics.median(run.p50_ms for run in self.runs)
+        p99 = max(run.p99_ms for run in self.runs)
+        other = "—" if lost == "—" else str(self.other)
+        return f"| {label} | {rate:,.0f} | {p50:.1f} | {p99:.1f} | {share} | {other} | {lost} |"
+
+
+def split(bodies: Path, parts: int, work: Path) -> list[Path]:
+    """The bodies file cut into ``parts`` files of consecutive lines (every body stays unique across rounds)."""
+    lines = bodies.read_text().splitlines(keepends=True)
+    size = -(-len(lines) // parts)
+    files = []
+    for index in range(parts):
+        part = work / f"bodies-{index}.tsv"
+        part.write_text("".join(lines[index * size : (index + 1) * size]))
+        files.append(part)
+    return files
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--seconds", type=int, default=6, help="length of one run")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="rounds per mode; each runs bare, floor and serve back to back"
+    )
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--bodies", type=int, default=0, help="unique bodies (default: 10,000 per second of load)")
+    parser.add_argument("--bodies", type=int, default=0, help="unique bodies (default: 12,000 per second of load)")
     parser.add_argument("--outbound", type=int, default=0, help="messages the statuses refer to (default: enough)")
     parser.add_argument("--modes", default="sqlite,postgres,intake-only")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="mostrador-bench-") as tmp:
+    load_seconds = args.seconds * args.rounds
+    with tempfile.TemporaryDirectory(prefix="mostrador-bench-") as tmp, bare() as baseline:
         work = Path(tmp)
         bodies = work / "bodies.tsv"
-        count = args.bodies or 10_000 * args.seconds
+        count = args.bodies or 12_000 * load_seconds
         args.outbound = args.outbound or count // 4 + 1  # every (wamid, status) body is unique
         write_bodies(bodies, count, args.outbound)
-        baseline = bare(bodies, args.seconds, args.connections)
-        rows = [
-            f"| bare ASGI endpoint (baseline) | {baseline.rate:,.0f} | {baseline.p50_ms:.1f} | "
-            f"{baseline.p99_ms:.1f} | 100 % | — | — |"
-        ]
-        checks = []
+        parts = split(bodies, args.rounds, work)
+        rows: list[str] = []
+        checks: list[str] = []
+        bare_runs: list[Run] = []
         for mode in args.modes.split(","):
             database = "sqlite" if mode == "sqlite" else "postgres"
-            floor_run, floor_stored = floor(database, work, bodies, args.seconds, args.connections)
+            floor_rounds, serve_rounds = Rounds(), Rounds()
+            with floor(database, work) as floor_target, serve_under_test(mode, work, args.outbound) as target:
+                drained = 0.0
+                for part in parts:  # back to back, so a slow spell of this shared machine hits all three alike
+                    # The bare endpoint stores nothing, so it may see a body twice.
+                    bare_run = wrk(baseline.url, part, args.seconds, args.connections, allow_repeats=True)
+                    bare_runs.append(bare_run)
+                    for rounds, endpoint in ((floor_rounds, floor_target), (serve_rounds, target)):
+                        rounds.runs.append(wrk(endpoint.url, part, args.seconds, args.connections))
+                        rounds.bare.append(bare_run)
+                    if mode != "intake-only":  # an embedded serve's backlog would run into the next bare run
+                        drained += drain(mode, target)[1]
+                floor_stored = asyncio.run(floor_rows(floor_target.database))
+                state, last_drain = drain(mode, target)
+                drained += last_drain
             rows.append(
-                f"| durable floor — {database} (HMAC, JSON, group commit; nothing else) | {floor_run.rate:,.0f} | "
-                f"{floor_run.p50_ms:.1f} | {floor_run.p99_ms:.1f} | {100 * floor_run.rate / baseline.rate:.0f} % | "
-                f"{floor_run.other} | {max(0, floor_run.ok - floor_stored)} |"
+                floor_rounds.row(
+                    f"durable floor — {database} (HMAC, JSON, group commit; nothing else)",
+                    str(max(0, floor_rounds.ok - floor_stored)),
+                )
             )
-            run, state, drained = run_mode(mode, work, bodies, args.seconds, args.connections, args.outbound)
             stored_inbound = state["events"] // 4  # bodies go out in file order: every 4th is a customer message
-            lost = max(0, run.ok - state["events"])  # every body is unique: acknowledged but missing = lost
-            in_flight = max(0, state["events"] - run.ok)  # stored, but wrk stopped before reading the answer
+            lost = max(0, serve_rounds.ok - state["events"])  # every body is unique: acknowledged but missing = lost
+            in_flight = max(0, state["events"] - serve_rounds.ok)  # stored, but wrk stopped before reading the answer
+            sustained = state["events"] / (serve_rounds.seconds + drained)
             checks.append(
-                f"- {mode}: {run.ok:,} bodies acknowledged, {state['events']:,} stored — lost: {lost}, "
+                f"- {mode}: {serve_rounds.ok:,} bodies acknowledged, {state['events']:,} stored — lost: {lost}, "
                 f"duplicated: 0 (unique key), {in_flight} stored while wrk was stopping; "
-                f"non-200 answers: {run.other}; "
+                f"non-200 answers: {serve_rounds.other}; "
                 f"after processing: {state['inbound']:,} customer messages (expected ≈{stored_inbound:,}) and "
                 f"{state['statuses']:,} statuses applied (expected ≈{state['events'] - stored_inbound:,}), "
-                f"{state['not_handled']} events not handled; processing drained "
-                f"{drained:.0f} s after the load stopped (applied {state['events'] / (args.seconds + drained):,.0f}"
-                f" events/s over load and drain: what this machine sustains)"
+                f"{state['not_handled']} events not handled; processing took {drained:.0f} s after the load "
+                f"stopped, summed over the rounds (applied {sustained:,.0f} events/s over load and drain: what this "
+                "machine sustains)"
             )
-            rows.append(
-                f"| `mostrador serve` — {MODE_LABELS[mode]} | {run.rate:,.0f} | {run.p50_ms:.1f} | {run.p99_ms:.1f} | "
-                f"{100 * run.rate / baseline.rate:.0f} % ({100 * run.rate / floor_run.rate:.0f} % of the floor) | "
-                f"{run.other} | {lost} |"
-            )
+            rows.append(serve_rounds.row(f"`mostrador serve` — {MODE_LABELS[mode]}", str(lost), floor=floor_rounds))
+    bare_rate = statistics.median(run.rate for run in bare_runs)
+    bare_row = (
+        f"| bare ASGI endpoint (baseline) | {bare_rate:,.0f} | {statistics.median(run.p50_ms for run in bare_runs):.1f}"
+        f" | {max(run.p99_ms for run in bare_runs):.1f} | 100 % | — | — |"
+    )
     body = f"""Measured {time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())} on {machine()}.
-wrk (1 thread, {args.connections} connections, {args.seconds} s) on loopback posts unique signed bodies
-(statuses 3 : 1 customer messages); one uvicorn process serves. Reproduce: `make bench` or
-`.venv/bin/python -m bench.intake --seconds {args.seconds}`.
+wrk (1 thread, {args.connections} connections) on loopback posts unique signed bodies (statuses 3 : 1 customer
+messages); one uvicorn process serves. Each mode runs {args.rounds} rounds; a round is {args.seconds} s on the bare
+endpoint, then the floor, then `mostrador serve`, back to back. This machine is a shared VM whose speed drifts by
+±15 % within minutes, so each share of bare is taken against the bare run of the same round: the median, then
+every round's. Rates and p50 are medians over the rounds, p99 the worst round's. Reproduce: `make bench` or
+`.venv/bin/python -m bench.intake --seconds {args.seconds} --rounds {args.rounds}`.
 
-| endpoint | acknowledged events/s | p50 ms | p99 ms | vs bare | non-200 | lost |
+| endpoint | acknowledged events/s | p50 ms | p99 ms | share of bare (rounds) | non-200 | lost |
 |---|---|---|---|---|---|---|
+{bare_row}
 {chr(10).join(rows)}
 
 {chr(10).join(checks)}
