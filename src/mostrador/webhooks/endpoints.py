@@ -45,6 +45,7 @@ async def verify_whatsapp(
 
 
 WEBHOOK_PATH = "/webhooks/whatsapp"
+SIGNATURE_NAME = SIGNATURE_HEADER.lower().encode("latin-1")
 
 
 def _answer(payload: dict[str, object]) -> tuple[bytes, list[tuple[bytes, bytes]]]:
@@ -106,9 +107,6 @@ class WhatsAppWebhookLane:
         if not isinstance(payload, dict):
             raise BadRequest("the body is not a JSON object", code="invalid_json")
         return await webhook_intake.store(self.runtime, ChannelKind.WHATSAPP, body, urgent=carries_messages(payload))
-
-
-SIGNATURE_NAME = SIGNATURE_HEADER.lower().encode("latin-1")
 
 
 def parse_json(body: bytes) -> object:
