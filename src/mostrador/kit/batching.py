@@ -18,7 +18,7 @@ class Batcher(Generic[I, O]):
     waits for one transaction only; under heavy load the batches grow and the commit cost is shared, and the
     next batch fills and starts while the previous one commits and answers. While a batch runs, another starts
     only once ``overlap_at`` callers wait: a transaction has a fixed cost, and one for a caller or two spent
-    more CPU than the overlap saved (bench/intake.py: 8 gave about 8 % more webhooks per second than 1).
+    more CPU than the overlap saved (bench/intake.py: 8 gave 4–8 % more webhooks per second than 1).
 
     This runs once per webhook delivery, so it is plain callbacks on a list: no queue, semaphore or task per
     caller (each of those cost more than the caller's share of the commit).

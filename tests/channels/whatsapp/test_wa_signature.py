@@ -13,6 +13,7 @@ import pytest
 from mostrador.channels.base import RequestVerificationError, SignatureInvalid, SignatureMissing
 from mostrador.channels.whatsapp.signature import (
     SubscriptionRejected,
+    hmac_sha256_hex,
     sign,
     verify_signature,
     verify_signature_headers,
@@ -35,6 +36,13 @@ class TestSign:
 
     def test_bytes_and_str_secret_agree(self, raw_body: bytes) -> None:
         assert sign(raw_body, SECRET) == sign(raw_body, SECRET.encode())
+
+
+@pytest.mark.parametrize("key_length", [1, 16, 63, 64, 65, 200])  # shorter than, equal to, longer than a block
+def test_prepared_hmac_matches_the_standard_library(key_length: int) -> None:
+    key = bytes(range(256))[:key_length]
+    body = b'{"object": "whatsapp_business_account", "entry": []}' * 7
+    assert hmac_sha256_hex(key, body) == hmac.new(key, body, hashlib.sha256).hexdigest()
 
 
 class TestVerify:

@@ -53,6 +53,7 @@ def _hmac_sha256(key: bytes) -> tuple[Any, Any]:
 
 
 def hmac_sha256_hex(key: bytes, body: bytes) -> str:
+    """HMAC-SHA256 of ``body`` in lower-case hex, as ``hmac.new(key, body, sha256).hexdigest()``."""
     inner_start, outer_start = _hmac_sha256(key)
     inner = inner_start.copy()
     inner.update(body)
@@ -63,7 +64,7 @@ def hmac_sha256_hex(key: bytes, body: bytes) -> str:
 
 def sign(body: bytes, secret: str | bytes) -> str:
     """Header value Meta would send for ``body``: ``"sha256=<hex>"``."""
-    return _PREFIX + hmac.new(_key(secret), body, hashlib.sha256).hexdigest()
+    return _PREFIX + hmac_sha256_hex(_key(secret), body)
 
 
 def verify_signature(body: bytes, header_value: str | bytes | None, secret: str | bytes) -> None:
@@ -88,7 +89,7 @@ def verify_signature(body: bytes, header_value: str | bytes | None, secret: str 
     if not value.lower().startswith(_PREFIX):
         raise SignatureInvalid("signature is not sha256=<hex>")
     received = value[len(_PREFIX) :].strip().lower()
-    expected = hmac.new(key, body, hashlib.sha256).hexdigest()
+    expected = hmac_sha256_hex(key, body)
     if not hmac.compare_digest(expected.encode("ascii"), received.encode("utf-8", "replace")):
         raise SignatureInvalid("signature does not match the body")
 
