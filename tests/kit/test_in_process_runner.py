@@ -189,9 +189,18 @@ async def test_distributed_doorbells_of_coalescing_actors_travel_together(monkey
     await backend.send([PendingJob("test.merge_ids", (n,)) for n in range(5, 9)])
     assert len(sent) == 2  # within the window: held
     await asyncio.sleep(COALESCE_WINDOW_S * 3)
-    assert sent[2:] == [("test.merge_ids", (2, 3, 4, 5, 6)), ("test.merge_ids", (7, 8))]  # together, up to 5 each
+    # together, in one message however large the actor's batch (5): the worker cuts it
+    assert sent[2:] == [("test.merge_ids", (2, 3, 4, 5, 6, 7, 8))]
     await backend.send([PendingJob("test.merge_ids", (10,))])  # a quiet window has passed: at once again
     assert sent[-1] == ("test.merge_ids", (10,))
+    monkeypatch.setattr("mostrador.worker.backends.DOORBELL_MAX_ARGS", 4)
+    await backend.send([PendingJob("test.merge_ids", tuple(range(20, 30)))])
+    await asyncio.sleep(COALESCE_WINDOW_S * 3)
+    assert sent[-3:] == [
+        ("test.merge_ids", (20, 21, 22, 23)),
+        ("test.merge_ids", (24, 25, 26, 27)),
+        ("test.merge_ids", (28, 29)),
+    ]
     await backend.send([PendingJob("test.merge_ids", (11,))])
     await backend.aclose()  # shutting down rings what is still held
     assert sent[-1] == ("test.merge_ids", (11,))

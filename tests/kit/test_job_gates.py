@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
+import pytest
+
 from mostrador.worker.gates import JobGates
 from mostrador.worker.queues import Queue
 from mostrador.worker.registry import ActorDef
@@ -118,3 +120,44 @@ async def test_nothing_merges_when_the_gate_is_free() -> None:
 
     results = await asyncio.gather(*(gates.run(batch_actor, (n,), echo) for n in (1, 2)))
     assert results == [(1,), (2,)]  # both ran at once, each with its own args
+
+
+async def test_a_doorbell_larger_than_the_actors_batch_is_cut_into_jobs_that_go_through_the_gate() -> None:
+    gates = JobGates(live_writers=2)
+    batch_actor = definition("t.messages", Queue.inbound, coalesce=3)
+    running = 0
+    most = 0
+    ran: list[tuple[object, ...]] = []
+
+    async def job(args: tuple[object, ...]) -> tuple[object, ...]:
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        ran.append(args)
+        await asyncio.sleep(0.01)
+        running -= 1
+        return args
+
+    results = await gates.run_cut(batch_actor, (1, 2, 3, 4, 5, 6, 7, 8), job)
+    assert sorted(results) == [(1, 2, 3), (4, 5, 6), (7, 8)]  # every id applied once, at most 3 per job
+    assert sorted(ran) == sorted(results)
+    assert most == 2  # the cut jobs still wait for the gate like separate doorbells
+    # a retry keeps its batch whole: it is the batch a job ran before
+    assert await gates.run_cut(batch_actor, (1, 2, 3, 4), job, attempt=2) == [(1, 2, 3, 4)]
+
+
+async def test_a_cut_doorbell_waits_for_every_job_before_raising_the_first_error() -> None:
+    gates = JobGates(live_writers=4)
+    batch_actor = definition("t.messages", Queue.inbound, coalesce=2)
+    finished: list[tuple[object, ...]] = []
+
+    async def job(args: tuple[object, ...]) -> tuple[object, ...]:
+        if args == (1, 2):
+            raise RuntimeError("boom")
+        await asyncio.sleep(0.01)
+        finished.append(args)
+        return args
+
+    with pytest.raises(RuntimeError, match="boom"):
+        await gates.run_cut(batch_actor, (1, 2, 3, 4, 5), job)
+    assert sorted(finished) == [(3, 4), (5,)]  # the others ran to the end, not abandoned mid-transaction

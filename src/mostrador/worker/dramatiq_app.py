@@ -112,12 +112,12 @@ def _register(
         return batch, await execute(runtime(), name, batch, attempt)
 
     def handle(*args: JobArg, attempt: int = 1) -> None:
-        ran = loop.run(gates.run(definition, tuple(args), lambda batch: run(batch, attempt), attempt=attempt))
-        if ran is None:
-            return  # joined a job waiting for its turn
-        batch, outcome = ran
-        if outcome.retry_in is not None:
-            send_job(broker, name, batch, attempt=attempt + 1, delay_s=outcome.retry_in)
+        # Batches that joined a job waiting for its turn are not among those returned: that job applies them.
+        for batch, outcome in loop.run(
+            gates.run_cut(definition, tuple(args), lambda batch: run(batch, attempt), attempt=attempt)
+        ):
+            if outcome.retry_in is not None:
+                send_job(broker, name, batch, attempt=attempt + 1, delay_s=outcome.retry_in)
 
     handle.__name__ = name.replace(".", "_")
     dramatiq.Actor(

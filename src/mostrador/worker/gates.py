@@ -11,6 +11,9 @@ holds each job with the bodies of one 50 ms window, and at 500 events/s jobs of 
 for the gate while the queue grew by seconds (bench/realtime_latency.py, distributed); merged, one job applies
 what arrived meanwhile. A merged job's doorbell is answered at once; if the process dies before the job runs, its
 rows are still waiting and the sweeper rings them again.
+
+A doorbell from `mostrador serve` carries every body of its window, however many (one Redis message per actor and
+window: each enqueue cost the intake about 0.7 ms of CPU); the worker cuts it into jobs of the actor's size.
 """
 
 from __future__ import annotations
@@ -39,6 +42,26 @@ class JobGates:
         if not definition.transactional:
             return None
         return self._background if definition.queue.yields_to_traffic else self._live
+
+    async def run_cut(
+        self, definition: ActorDef, args: Batch, job: Callable[[Batch], Awaitable[T]], *, attempt: int = 1
+    ) -> list[T]:
+        """:meth:`run` for a doorbell that may carry more than one job's worth: a coalescing actor's first attempt
+        is cut into batches of at most ``definition.coalesce``, which go through the gate like separate jobs.
+        The results of the batches that ran (joined ones are left out); every batch is waited for before the
+        first error, if any, is raised."""
+        size = definition.coalesce if definition.coalesce and attempt == 1 else 0
+        if not size or len(args) <= size:
+            batches = [args]
+        else:
+            batches = [args[start : start + size] for start in range(0, len(args), size)]
+        outcomes = await asyncio.gather(
+            *(self.run(definition, batch, job, attempt=attempt) for batch in batches), return_exceptions=True
+        )
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
+        return [outcome for outcome in outcomes if outcome is not None]  # type: ignore[misc]
 
     async def run(
         self, definition: ActorDef, args: Batch, job: Callable[[Batch], Awaitable[T]], *, attempt: int = 1
