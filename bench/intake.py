@@ -356,7 +356,7 @@ def drain(mode: str, target: Target) -> tuple[dict[str, int], float]:
 def bare() -> Iterator[Target]:
     port = free_port()
     with server(
-        [str(BIN / "uvicorn"), "bench.bare_app:app", "--port", str(port), "--log-level", "warning"],
+        [str(BIN / "uvicorn"), "bench.bare_app:app", "--port", str(port), "--log-level", "warning", "--no-access-log"],
         {"PYTHONPATH": str(ROOT)},
         f"http://127.0.0.1:{port}/",
     ):
@@ -373,7 +373,7 @@ def floor(mode: str, work: Path) -> Iterator[Target]:
         database = str(work / f"floor-{mode}.db")
     port = free_port()
     with server(
-        [str(BIN / "uvicorn"), "bench.floor_app:app", "--port", str(port), "--log-level", "warning"],
+        [str(BIN / "uvicorn"), "bench.floor_app:app", "--port", str(port), "--log-level", "warning", "--no-access-log"],
         {"PYTHONPATH": str(ROOT), "FLOOR_DATABASE": database, "FLOOR_APP_SECRET": SECRET},
         f"http://127.0.0.1:{port}/",
     ):
@@ -504,7 +504,8 @@ def main() -> None:
     )
     body = f"""Measured {time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())} on {machine()}.
 wrk (1 thread, {args.connections} connections) on loopback posts unique signed bodies (statuses 3 : 1 customer
-messages); one uvicorn process serves. Each mode runs {args.rounds} rounds; a round is {args.seconds} s on the bare
+messages); one uvicorn process serves, with the settings `serve` gives it (log level warning, no access log) for
+all three endpoints. Each mode runs {args.rounds} rounds; a round is {args.seconds} s on the bare
 endpoint, then the floor, then `mostrador serve`, back to back. This machine is a shared VM whose speed drifts by
 ±15 % within minutes, so each share of bare is taken against the bare run of the same round: the median, then
 every round's. Rates and p50 are medians over the rounds, p99 the worst round's. Reproduce: `make bench` or
