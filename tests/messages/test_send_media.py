@@ -250,9 +250,11 @@ class TestSendMedia:
         self, runtime: Runtime, jobs: InProcessJobBackend, world: World, graph: Graph
     ) -> None:
         cid = await open_conversation(runtime, world)
+        await jobs.aclose()  # the delivery job waits until the file is gone (it raced the update and sent it)
         queued = await send(runtime, world, cid, MediaFile(PNG, "a.png", "image/png"))
         async with runtime.unit_of_work() as session:
             await session.execute(update(Attachment).values(storage_key="1/00/gone.png"))
+        await jobs.start()
         await jobs.drain(timeout=30)
         message, _ = await stored(runtime, queued.id)
         assert message.status is MessageStatus.failed and "missing" in (message.error_title or "")
