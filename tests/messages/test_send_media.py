@@ -98,6 +98,7 @@ class TestSendMedia:
         self, runtime: Runtime, jobs: InProcessJobBackend, world: World, graph: Graph
     ) -> None:
         cid = await open_conversation(runtime, world)
+        await jobs.aclose()  # the state before delivery is read before the delivery job may run
         queued = await send(runtime, world, cid, MediaFile(PNG, "escaparate.png", "image/png"), caption="¿Te gusta?")
         message, attachment = await stored(runtime, queued.id)
         assert message.type == "image" and message.text == "¿Te gusta?" and message.status is MessageStatus.queued
@@ -106,6 +107,7 @@ class TestSendMedia:
         assert attachment.provider_media_id is None  # nothing leaves before delivery
         assert attachment.storage_key and await runtime.media.get(attachment.storage_key) == PNG
 
+        await jobs.start()
         await jobs.drain(timeout=30)
         message, attachment = await stored(runtime, queued.id)
         assert message.status is MessageStatus.sent and message.provider_message_id == "wamid.media1"
