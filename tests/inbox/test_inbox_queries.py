@@ -10,10 +10,10 @@ from inboxhelpers import Desk, htmx, inbound, many_customers
 from sqlalchemy import select
 
 from dbutil import QueryCounter, count_queries
+from jobutil import runner_held
 from mostrador.labels.schemas import LabelCreate
 from mostrador.labels.service import label as label_service
 from mostrador.models import Conversation
-from mostrador.worker.backends import InProcessJobBackend
 
 
 async def test_list_page_queries_do_not_grow_with_conversations(desk: Desk) -> None:
@@ -65,15 +65,10 @@ async def _conversation_with(desk: Desk, count: int, start: int) -> int:
 async def page_queries(desk: Desk) -> AsyncIterator[QueryCounter]:
     """The page's own queries: opening it marks the conversation read, and the read-receipt job that queues runs
     after the count (left running, it fell into this window or the next one depending on timing)."""
-    jobs = desk.w.runtime.jobs
-    assert isinstance(jobs, InProcessJobBackend)
-    await jobs.aclose()
-    try:
+    async with runner_held(desk.w.runtime):
         with count_queries(desk.w.runtime) as counter:
             yield counter
-    finally:
-        await jobs.start()
-        await desk.w.settle()
+    await desk.w.settle()
 
 
 async def test_conversation_page_queries_do_not_grow_with_messages(desk: Desk) -> None:

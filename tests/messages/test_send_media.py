@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select, update
 
 from factories import World, make_world
+from jobutil import runner_held
 from media_samples import GIF, HTML, OPUS, PDF, PNG, VORBIS, ZIP, Graph, open_conversation, webp
 from mostrador.exceptions import MostradorError
 from mostrador.kit.time import utc_now
@@ -98,16 +99,16 @@ class TestSendMedia:
         self, runtime: Runtime, jobs: InProcessJobBackend, world: World, graph: Graph
     ) -> None:
         cid = await open_conversation(runtime, world)
-        await jobs.aclose()  # the state before delivery is read before the delivery job may run
-        queued = await send(runtime, world, cid, MediaFile(PNG, "escaparate.png", "image/png"), caption="¿Te gusta?")
-        message, attachment = await stored(runtime, queued.id)
-        assert message.type == "image" and message.text == "¿Te gusta?" and message.status is MessageStatus.queued
-        assert attachment is not None and attachment.state is AttachmentState.stored
-        assert attachment.mime_type == "image/png" and attachment.size == len(PNG)
-        assert attachment.provider_media_id is None  # nothing leaves before delivery
-        assert attachment.storage_key and await runtime.media.get(attachment.storage_key) == PNG
-
-        await jobs.start()
+        async with runner_held(runtime):  # the state before delivery, read before the delivery job may run
+            queued = await send(
+                runtime, world, cid, MediaFile(PNG, "escaparate.png", "image/png"), caption="¿Te gusta?"
+            )
+            message, attachment = await stored(runtime, queued.id)
+            assert message.type == "image" and message.text == "¿Te gusta?" and message.status is MessageStatus.queued
+            assert attachment is not None and attachment.state is AttachmentState.stored
+            assert attachment.mime_type == "image/png" and attachment.size == len(PNG)
+            assert attachment.provider_media_id is None  # nothing leaves before delivery
+            assert attachment.storage_key and await runtime.media.get(attachment.storage_key) == PNG
         await jobs.drain(timeout=30)
         message, attachment = await stored(runtime, queued.id)
         assert message.status is MessageStatus.sent and message.provider_message_id == "wamid.media1"
@@ -214,16 +215,15 @@ class TestSendMedia:
         self, runtime: Runtime, jobs: InProcessJobBackend, world: World, graph: Graph
     ) -> None:
         cid = await open_conversation(runtime, world)
-        await jobs.aclose()  # the delivery job waits until the month-old upload below is in place
-        queued = await send(runtime, world, cid, MediaFile(PNG, "a.png", "image/png"))
-        long_ago = utc_now() - timedelta(days=31)
-        async with runtime.unit_of_work() as session:  # an attempt uploaded it a month ago, then never sent
-            await session.execute(
-                update(Attachment)
-                .where(Attachment.message_id == queued.id)
-                .values(provider_media_id="media-old", updated_at=long_ago)
-            )
-        await jobs.start()
+        async with runner_held(runtime):  # the delivery job waits until the month-old upload below is in place
+            queued = await send(runtime, world, cid, MediaFile(PNG, "a.png", "image/png"))
+            long_ago = utc_now() - timedelta(days=31)
+            async with runtime.unit_of_work() as session:  # an attempt uploaded it a month ago, then never sent
+                await session.execute(
+                    update(Attachment)
+                    .where(Attachment.message_id == queued.id)
+                    .values(provider_media_id="media-old", updated_at=long_ago)
+                )
         await jobs.drain(timeout=30)
         message, attachment = await stored(runtime, queued.id)
         assert message.status is MessageStatus.sent and graph.sends[0]["image"] == {"id": "media-1"}
@@ -252,11 +252,10 @@ class TestSendMedia:
         self, runtime: Runtime, jobs: InProcessJobBackend, world: World, graph: Graph
     ) -> None:
         cid = await open_conversation(runtime, world)
-        await jobs.aclose()  # the delivery job waits until the file is gone (it raced the update and sent it)
-        queued = await send(runtime, world, cid, MediaFile(PNG, "a.png", "image/png"))
-        async with runtime.unit_of_work() as session:
-            await session.execute(update(Attachment).values(storage_key="1/00/gone.png"))
-        await jobs.start()
+        async with runner_held(runtime):  # the delivery job waits until the file is gone (it raced the update)
+            queued = await send(runtime, world, cid, MediaFile(PNG, "a.png", "image/png"))
+            async with runtime.unit_of_work() as session:
+                await session.execute(update(Attachment).values(storage_key="1/00/gone.png"))
         await jobs.drain(timeout=30)
         message, _ = await stored(runtime, queued.id)
         assert message.status is MessageStatus.failed and "missing" in (message.error_title or "")

@@ -251,8 +251,10 @@ class DramatiqJobBackend:
         held, self._held = self._held, {}
         jobs = []
         for name, args in held.items():
-            step = DOORBELL_MAX_ARGS
-            jobs += [PendingJob(name, tuple(args[start : start + step])) for start in range(0, len(args), step)]
+            jobs += [
+                PendingJob(name, tuple(args[start : start + DOORBELL_MAX_ARGS]))
+                for start in range(0, len(args), DOORBELL_MAX_ARGS)
+            ]
         if jobs:
             self._last_flush = time.monotonic()
             await asyncio.to_thread(self._send_sync, jobs)

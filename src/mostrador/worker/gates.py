@@ -58,10 +58,13 @@ class JobGates:
         outcomes = await asyncio.gather(
             *(self.run(definition, batch, job, attempt=attempt) for batch in batches), return_exceptions=True
         )
+        ran: list[T] = []
         for outcome in outcomes:
             if isinstance(outcome, BaseException):
                 raise outcome
-        return [outcome for outcome in outcomes if outcome is not None]  # type: ignore[misc]
+            if outcome is not None:
+                ran.append(outcome)
+        return ran
 
     async def run(
         self, definition: ActorDef, args: Batch, job: Callable[[Batch], Awaitable[T]], *, attempt: int = 1
