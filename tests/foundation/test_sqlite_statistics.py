@@ -44,7 +44,7 @@ async def test_statistics_send_tenant_lookups_to_the_unique_index(tmp_path: Path
         event.listen(runtime.db.engine.sync_engine, "before_cursor_execute", capture)
         async with runtime.unit_of_work() as session:
             repository = MessageRepository.from_session(session)
-            await repository.by_provider_ids_for_update(world.account.id, world.inbox.id, ["wamid.1", "wamid.2"])
+            await repository.tracked_for_update(world.account.id, world.inbox.id, ["wamid.1", "wamid.2"])
         event.remove(runtime.db.engine.sync_engine, "before_cursor_execute", capture)
         statement, parameters = next(item for item in seen if "FROM messages" in item[0])
 

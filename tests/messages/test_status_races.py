@@ -82,3 +82,23 @@ async def test_database_state_is_the_same_for_any_arrival_order(order: tuple[str
     assert stored.status is MessageStatus.read
     assert stored.error_code is None  # a failure after delivery (another device) is kept in the timeline only
     assert stored.pricing == {"billable": False, "pricing_model": "PMP", "category": "service"}
+
+
+async def test_a_message_loaded_in_the_session_sees_the_status_it_was_given(runtime: Runtime) -> None:
+    """Receipts are written as plain rows; an entity of the same message in the session must not go stale."""
+    world = await make_world(runtime)
+    [message] = await make_sent_messages(runtime, world, ["wamid.loaded"])
+    async with runtime.unit_of_work() as session:
+        loaded = await session.get(Message, message.id)
+        assert loaded is not None
+        assert loaded.status is MessageStatus.sent
+        update = StatusUpdate(
+            channel_account_id=world.inbox.channel_key,
+            provider_message_id="wamid.loaded",
+            status=DeliveryStatus.READ,
+            provider_status="read",
+            timestamp=utc_now(),
+        )
+        assert await inbound.apply_status(session, world.inbox, update) == message.id
+        assert loaded.status is MessageStatus.read
+        assert loaded not in session.dirty  # already stored: nothing left to flush

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -11,10 +11,10 @@ from mostrador.channels.base import ChannelCapabilities, InboundMessage, Message
 from mostrador.contacts.service import ChannelIdentity
 from mostrador.contacts.service import contact as contact_service
 from mostrador.conversations.service import conversation as conversation_service
-from mostrador.kit.db.upsert import dialect_insert, insert_ignore
+from mostrador.kit.db.upsert import dialect_insert
 from mostrador.kit.time import utc_now
 from mostrador.messages.repository import MessageRepository, MessageStatusEventRepository
-from mostrador.messages.status import DELIVERED_OR_BETTER, fold_statuses
+from mostrador.messages.status import TrackedMessage, fold_message
 from mostrador.models import (
     Attachment,
     Conversation,
@@ -153,104 +153,63 @@ class InboundService:
             ),
         )
 
-    async def apply_status(self, session: AsyncSession, inbox: Inbox, update: StatusUpdate) -> Message | None:
-        """Record one status in the timeline and fold the message state; None if the wamid is unknown."""
-        status = STATUS_MAP.get(update.status.value)
-        if status is None:
-            return None
-        repository = MessageRepository.from_session(session)
-        message = await repository.by_provider_id_for_update(inbox.account_id, inbox.id, update.provider_message_id)
-        if message is None and update.biz_opaque_callback_data:
-            # Our send's answer was lost, but Meta accepted it: adopt the wamid instead of sending again.
-            message = await repository.by_idempotency_key(inbox.account_id, update.biz_opaque_callback_data)
-            if message is not None and message.provider_message_id is None:
-                message.provider_message_id = update.provider_message_id
-        if message is None:
-            return None
-        inserted = await insert_ignore(
-            session,
-            MessageStatusEvent.__table__,  # type: ignore[arg-type]
-            _timeline_row(message, status, update),
-            ["message_id", "status"],
-        )
-        if inserted is None:
-            return message  # this (wamid, status) was already applied
-        timeline = await MessageStatusEventRepository.from_session(session).for_message(message.account_id, message.id)
-        self._fold(message, timeline)
-        await session.flush()
-        self._announce_status(session, message)
-        return message
+    async def apply_status(self, session: AsyncSession, inbox: Inbox, update: StatusUpdate) -> int | None:
+        """Record one status in the timeline and fold the message state; the message's id, None if the wamid
+        is unknown."""
+        return (await self.apply_statuses(session, inbox, [update]))[0]
 
     async def apply_statuses(
         self, session: AsyncSession, inbox: Inbox, updates: Sequence[StatusUpdate]
-    ) -> list[Message | None]:
-        """``apply_status`` for many updates of one inbox in a handful of queries, whatever their number.
+    ) -> list[int | None]:
+        """Record statuses of one inbox in the timeline and fold each message's state, in a handful of queries
+        whatever their number; per update the message's id, None for a wamid not known (it changes nothing).
 
-        The same result as applying them one by one (the state is folded from the set of statuses), in one
-        lookup, one multi-row insert and one timeline read. Unknown wamids give None and change nothing.
+        The same result in any order and with any repeats: the state is folded from the set of statuses.
         """
         repository = MessageRepository.from_session(session)
         wanted = {update.provider_message_id for update in updates if update.status.value in STATUS_MAP}
-        found = await repository.by_provider_ids_for_update(inbox.account_id, inbox.id, wanted) if wanted else []
-        by_wamid = {message.provider_message_id: message for message in found}
+        found = await repository.tracked_for_update(inbox.account_id, inbox.id, wanted) if wanted else {}
+        for update in updates:
+            if update.provider_message_id in wanted and update.provider_message_id not in found:
+                key = update.biz_opaque_callback_data
+                adopted = (
+                    await repository.adopt_provider_id(inbox.account_id, key, update.provider_message_id)
+                    if key
+                    else None
+                )
+                if adopted is not None:
+                    found[update.provider_message_id] = adopted
         rows: dict[tuple[int, MessageStatus], dict[str, object]] = {}
-        results: list[Message | None] = []
+        results: list[int | None] = []
         for update in updates:
             status = STATUS_MAP.get(update.status.value)
-            message = by_wamid.get(update.provider_message_id) if status is not None else None
-            results.append(message)
+            message = found.get(update.provider_message_id) if status is not None else None
+            results.append(None if message is None else message.id)
             if message is not None and status is not None:
-                rows.setdefault((message.id, status), _timeline_row(message, status, update))
+                rows.setdefault((message.id, status), _timeline_row(inbox.account_id, message.id, status, update))
         if not rows:
             return results
-        statement = (
-            dialect_insert(session, MessageStatusEvent)
-            .on_conflict_do_nothing(index_elements=["message_id", "status"])
-            .returning(MessageStatusEvent.message_id)
-        )
-        changed = set((await session.execute(statement, list(rows.values()))).scalars())
+        changed = set((await session.execute(_insert_timeline(session), list(rows.values()))).scalars())
         if not changed:
             return results  # every (wamid, status) was already applied
-        timelines = await MessageStatusEventRepository.from_session(session).for_messages(inbox.account_id, changed)
-        for message in found:
-            if message.id in changed:
-                self._fold(message, timelines.get(message.id, []))
-        await session.flush()
-        for message in found:
-            if message.id in changed:
-                self._announce_status(session, message)
+        timelines = await MessageStatusEventRepository.from_session(session).timelines(inbox.account_id, changed)
+        folded = sorted((m for m in found.values() if m.id in changed), key=lambda m: m.id)
+        for message in folded:
+            fold_message(message, timelines.get(message.id, []))
+        await repository.save_folded(folded)
+        for message in folded:
+            self._announce_status(session, inbox.account_id, message)
         return results
 
-    def _announce_status(self, session: AsyncSession, message: Message) -> None:
+    def _announce_status(self, session: AsyncSession, account_id: int, message: TrackedMessage) -> None:
         publish(
             session,
             RealtimeEvent(
-                message.account_id,
+                account_id,
                 "message.status",
                 {"conversation_id": message.conversation_id, "message_id": message.id, "status": message.status.value},
             ),
         )
-
-    def _fold(self, message: Message, timeline: Sequence[MessageStatusEvent]) -> None:
-        base = message.status if message.status in (MessageStatus.sending, MessageStatus.queued) else MessageStatus.sent
-        message.status = fold_statuses(base, [event.status for event in timeline])
-        if message.status is MessageStatus.failed:
-            failed = next(event for event in timeline if event.status is MessageStatus.failed)
-            errors = failed.detail.get("errors") or [{}]
-            first = errors[0] if isinstance(errors, list) and errors else {}
-            message.error_code = _int_or_none(first.get("code"))
-            message.error_title = _str_or_none(first.get("title"))
-            message.error_detail = _str_or_none(first.get("details"))
-        elif message.error_code is not None and message.status in DELIVERED_OR_BETTER:
-            message.error_code = message.error_title = message.error_detail = None
-        priced = [event for event in timeline if event.detail.get("pricing")]
-        if priced:
-            best = max(priced, key=lambda event: (_rank(event.status), event.status.value))
-            pricing = best.detail["pricing"]
-            message.pricing = dict(pricing) if isinstance(pricing, dict) else None
-        sent_times: list[datetime] = [e.occurred_at for e in timeline if e.status is MessageStatus.sent]
-        if sent_times and message.provider_timestamp is None:
-            message.provider_timestamp = min(sent_times)
 
 
 def _identity(event: InboundMessage) -> ChannelIdentity:
@@ -314,7 +273,7 @@ def _attachment(message: Message) -> Attachment:
     )
 
 
-def _timeline_row(message: Message, status: MessageStatus, update: StatusUpdate) -> dict[str, object]:
+def _timeline_row(account_id: int, message_id: int, status: MessageStatus, update: StatusUpdate) -> dict[str, object]:
     detail: dict[str, object] = {}
     if update.errors:
         detail["errors"] = [
@@ -325,8 +284,8 @@ def _timeline_row(message: Message, status: MessageStatus, update: StatusUpdate)
     if update.conversation:
         detail["conversation"] = update.conversation
     return {
-        "account_id": message.account_id,
-        "message_id": message.id,
+        "account_id": account_id,
+        "message_id": message_id,
         "status": status,
         "occurred_at": update.timestamp or utc_now(),
         "recorded_at": utc_now(),
@@ -334,29 +293,19 @@ def _timeline_row(message: Message, status: MessageStatus, update: StatusUpdate)
     }
 
 
-def _rank(status: MessageStatus) -> int:
-    order = [
-        MessageStatus.failed,
-        MessageStatus.sent,
-        MessageStatus.delivered,
-        MessageStatus.read,
-        MessageStatus.played,
-    ]
-    return order.index(status) if status in order else -1
+def _insert_timeline(session: AsyncSession) -> Any:
+    """Many timeline rows in one statement; a (message, status) already there is skipped, the new ones' message
+    ids come back."""
+    table = MessageStatusEvent.__table__
+    return (
+        dialect_insert(session, table)
+        .on_conflict_do_nothing(index_elements=["message_id", "status"])
+        .returning(table.c.message_id)
+    )
 
 
 def _str_or_none(value: object) -> str | None:
     return None if value is None else str(value)
-
-
-def _int_or_none(value: object) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    return None
 
 
 inbound = InboundService()

@@ -1,11 +1,15 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from mostrador.kit.repository import RepositoryBase
 from mostrador.kit.tenancy import scoped
+from mostrador.messages.status import TimelineEntry, TrackedMessage
 from mostrador.models import Direction, Message, MessageStatusEvent
 
 
@@ -26,32 +30,59 @@ class MessageRepository(RepositoryBase[Message]):
         )
         return list((await self.session.execute(statement)).scalars())
 
-    async def by_provider_id_for_update(
-        self, account_id: int, inbox_id: int, provider_message_id: str
-    ) -> Message | None:
-        """Locked (PostgreSQL) so concurrent status jobs fold one message one after the other."""
-        statement = (
-            scoped(select(Message), Message, account_id)
-            .where(Message.inbox_id == inbox_id, Message.provider_message_id == provider_message_id)
-            .with_for_update()
-        )
-        return await self.one_or_none(statement)
-
-    async def by_provider_ids_for_update(
+    async def tracked_for_update(
         self, account_id: int, inbox_id: int, provider_message_ids: Collection[str]
-    ) -> list[Message]:
-        """Many at once, locked in id order (every locker takes the same order, so no deadlock between batches)."""
+    ) -> dict[str, TrackedMessage]:
+        """The status columns of these wamids' messages, locked in id order (every locker takes the same order,
+        so no deadlock between batches). Plain rows, not entities: receipts are most of our traffic."""
         statement = (
-            scoped(select(Message), Message, account_id)
+            scoped(select(Message.provider_message_id, *_TRACKED), Message, account_id)
             .where(Message.inbox_id == inbox_id, self.one_of(Message.provider_message_id, provider_message_ids))
             .order_by(Message.id)
             .with_for_update()
         )
-        return list((await self.session.execute(statement)).scalars())
+        return {str(row[0]): TrackedMessage(*row[1:]) for row in await self.session.execute(statement)}
 
-    async def by_idempotency_key(self, account_id: int, key: str) -> Message | None:
-        statement = scoped(select(Message), Message, account_id).where(Message.idempotency_key == key)
-        return await self.one_or_none(statement)
+    async def adopt_provider_id(self, account_id: int, key: str, provider_message_id: str) -> TrackedMessage | None:
+        """Our send's answer was lost, but Meta accepted it: the message sent with this idempotency key takes
+        the wamid (unless it has one already), so it is not sent again."""
+        statement = (
+            scoped(select(*_TRACKED), Message, account_id)
+            .where(Message.idempotency_key == key, Message.provider_message_id.is_(None))
+            .with_for_update()
+        )
+        row = (await self.session.execute(statement)).one_or_none()
+        if row is None:
+            return None
+        tracked = TrackedMessage(*row)
+        await self.session.execute(
+            update(Message).where(Message.id == tracked.id).values(provider_message_id=provider_message_id)
+        )
+        return tracked
+
+    async def save_folded(self, messages: Sequence[TrackedMessage]) -> None:
+        """One executemany for the lot; entities of these messages already in the session see the new values."""
+        if not messages:
+            return
+        rows = [
+            {
+                "_id": m.id,
+                "_status": m.status,
+                "_error_code": m.error_code,
+                "_error_title": m.error_title,
+                "_error_detail": m.error_detail,
+                "_pricing": m.pricing,
+                "_provider_timestamp": m.provider_timestamp,
+            }
+            for m in messages
+        ]
+        await self.session.execute(_SAVE_FOLDED, rows)
+        identity_map = self.session.sync_session.identity_map
+        for message in messages:
+            loaded = identity_map.get(identity_key(Message, message.id))
+            if loaded is not None:
+                for name in _FOLDED_NAMES:
+                    set_committed_value(loaded, name, getattr(message, name))
 
     async def page_for_conversation(
         self, account_id: int, conversation_id: int, *, before_id: int | None, limit: int
@@ -90,21 +121,43 @@ class MessageRepository(RepositoryBase[Message]):
 class MessageStatusEventRepository(RepositoryBase[MessageStatusEvent]):
     model = MessageStatusEvent
 
-    async def for_message(self, account_id: int, message_id: int) -> Sequence[MessageStatusEvent]:
+    async def timelines(self, account_id: int, message_ids: Collection[int]) -> dict[int, list[TimelineEntry]]:
+        """Each message's statuses in time order, as plain rows."""
         statement = (
-            scoped(select(MessageStatusEvent), MessageStatusEvent, account_id)
-            .where(MessageStatusEvent.message_id == message_id)
-            .order_by(MessageStatusEvent.occurred_at, MessageStatusEvent.id)
-        )
-        return await self.all(statement)
-
-    async def for_messages(self, account_id: int, message_ids: Collection[int]) -> dict[int, list[MessageStatusEvent]]:
-        statement = (
-            scoped(select(MessageStatusEvent), MessageStatusEvent, account_id)
+            scoped(
+                select(
+                    MessageStatusEvent.message_id,
+                    MessageStatusEvent.status,
+                    MessageStatusEvent.occurred_at,
+                    MessageStatusEvent.detail,
+                ),
+                MessageStatusEvent,
+                account_id,
+            )
             .where(self.one_of(MessageStatusEvent.message_id, message_ids))
             .order_by(MessageStatusEvent.occurred_at, MessageStatusEvent.id)
         )
-        timelines: dict[int, list[MessageStatusEvent]] = {}
-        for event in await self.all(statement):
-            timelines.setdefault(event.message_id, []).append(event)
+        timelines: dict[int, list[TimelineEntry]] = {}
+        for message_id, status, occurred_at, detail in await self.session.execute(statement):
+            timelines.setdefault(message_id, []).append(TimelineEntry(status, occurred_at, detail))
         return timelines
+
+
+_TRACKED = (
+    Message.id,
+    Message.conversation_id,
+    Message.status,
+    Message.error_code,
+    Message.error_title,
+    Message.error_detail,
+    Message.pricing,
+    Message.provider_timestamp,
+)
+_FOLDED_NAMES = ("status", "error_code", "error_title", "error_detail", "pricing", "provider_timestamp")
+_MESSAGES = cast(Table, Message.__table__)
+# Built once: the same statement for every batch of receipts (building it cost more than running it).
+_SAVE_FOLDED = (
+    update(_MESSAGES)
+    .where(_MESSAGES.c.id == bindparam("_id"))
+    .values({name: bindparam(f"_{name}") for name in _FOLDED_NAMES})
+)
