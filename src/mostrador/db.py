@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from sqlalchemy.pool import NullPool
 
 from mostrador.config import Settings
+from mostrador.kit.db import sqlite_inline
 from mostrador.kit.writer_turns import WriterTurns
 
 SQLITE_PRAGMAS = (
@@ -61,7 +62,12 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         # aiosqlite serialises on one thread per connection; a small pool of WAL readers plus busy_timeout
         # keeps writers from failing with "database is locked".
         engine = create_async_engine(
-            url, pool_size=5, max_overflow=5, pool_timeout=30, pool_recycle=SQLITE_STATISTICS_EVERY_S
+            url,
+            pool_size=5,
+            max_overflow=5,
+            pool_timeout=30,
+            pool_recycle=SQLITE_STATISTICS_EVERY_S,
+            async_creator=sqlite_inline.connector(url),
         )
         _listen_sqlite(engine)
         return engine
@@ -81,9 +87,10 @@ def _drop_closed_postgres_connection(dbapi_connection: Any, _record: Any, _proxy
 
 
 def create_null_pool_engine(url: str) -> AsyncEngine:
-    engine = create_async_engine(url, poolclass=NullPool)
-    if url.startswith("sqlite"):
-        _listen_sqlite(engine)
+    if not url.startswith("sqlite"):
+        return create_async_engine(url, poolclass=NullPool)
+    engine = create_async_engine(url, poolclass=NullPool, async_creator=sqlite_inline.connector(url))
+    _listen_sqlite(engine)
     return engine
 
 
@@ -144,11 +151,22 @@ class Database:
         # collide and sleep in SQLite's busy handler; PostgreSQL needs no such thing.
         self.write_lock: WriterTurns | None = WriterTurns() if engine.dialect.name == "sqlite" else None
 
+    @asynccontextmanager
+    async def writer_turn(self, priority: int = 0) -> AsyncIterator[None]:
+        """On SQLite, SQLite's one writer for this task until the block ends (``WriterTurns``), its statements run
+        inline meanwhile (``sqlite_inline``); on PostgreSQL nothing to wait for."""
+        if self.write_lock is None:
+            yield
+            return
+        async with self.write_lock.turn(priority):
+            with sqlite_inline.statements_inline():
+                yield
+
     async def refresh_statistics(self) -> None:
         """SQLite only (PostgreSQL's autovacuum analyzes by itself): see ``SQLITE_ANALYSIS_LIMIT``."""
         if self.write_lock is None:  # PostgreSQL
             return
-        async with self.write_lock.turn(), self.engine.begin() as connection:  # milliseconds: no starving it
+        async with self.writer_turn(), self.engine.begin() as connection:  # milliseconds: no starving it
             await connection.exec_driver_sql(f"PRAGMA analysis_limit={SQLITE_ANALYSIS_LIMIT}")
             await connection.exec_driver_sql("ANALYZE")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass, field
 
 import httpx
@@ -50,24 +50,17 @@ class Runtime:
         holding the turn until their commit only (sending jobs and events afterwards needs no turn), lowest
         ``priority`` first (a job passes its queue's).
         """
-        lock = self.db.write_lock if write else None
-        if lock is not None:
-            await lock.acquire(priority)
-        try:
-            async with self.db.sessionmaker() as session:
-                try:
-                    yield session
-                    await session.commit()
-                except BaseException:
-                    drop_pending_jobs(session)
-                    drop_pending_events(session)
-                    await session.rollback()
-                    raise
-                jobs = take_pending_jobs(session)
-                events = take_pending_events(session)
-        finally:
-            if lock is not None:
-                lock.release()
+        async with self.db.writer_turn(priority) if write else nullcontext(), self.db.sessionmaker() as session:
+            try:
+                yield session
+                await session.commit()
+            except BaseException:
+                drop_pending_jobs(session)
+                drop_pending_events(session)
+                await session.rollback()
+                raise
+            jobs = take_pending_jobs(session)
+            events = take_pending_events(session)
         await self.after_commit(jobs, events)
 
     async def after_commit(self, jobs: list[PendingJob], events: list[RealtimeEvent]) -> None:

@@ -1,8 +1,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TypeVarTuple
 
@@ -155,18 +154,10 @@ async def _insert_many(db: Database, kind: ChannelKind, items: Sequence[tuple[st
         else:
             row = "({channel_kind}, {state}, 0, 0, ?, ?, ?)".format(**literals)
             parameters = [value for key, body in items for value in (key, body, received_at)]
-            async with _sqlite_writer(db):
+            async with db.writer_turn(INTAKE):  # a webhook sender waits for this commit: before any job
+                await driver.execute("BEGIN IMMEDIATE")  # the write lock, without waiting when we hold the turn
                 rows = await driver.execute_fetchall(
                     _SQLITE_INSERT.format(values=", ".join([row] * len(items))), parameters
                 )
                 await driver.commit()
     return {str(found[1]): int(found[0]) for found in rows}
-
-
-@asynccontextmanager
-async def _sqlite_writer(db: Database) -> AsyncIterator[None]:
-    if db.write_lock is None:
-        yield
-        return
-    async with db.write_lock.turn(INTAKE):  # a webhook sender waits for this commit: before any job
-        yield
