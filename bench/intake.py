@@ -444,7 +444,12 @@ def main() -> None:
         "--rounds", type=int, default=3, help="rounds per mode; each runs bare, floor and serve back to back"
     )
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--bodies", type=int, default=0, help="unique bodies (default: 12,000 per second of load)")
+    parser.add_argument(
+        "--bodies",
+        type=int,
+        default=0,
+        help="unique bodies (default: 30,000 per second of load, more than the fastest durable endpoint takes)",
+    )
     parser.add_argument("--outbound", type=int, default=0, help="messages the statuses refer to (default: enough)")
     parser.add_argument("--modes", default="sqlite,postgres,intake-only")
     args = parser.parse_args()
@@ -452,7 +457,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="mostrador-bench-") as tmp, bare() as baseline:
         work = Path(tmp)
         bodies = work / "bodies.tsv"
-        count = args.bodies or 12_000 * load_seconds
+        count = args.bodies or 30_000 * load_seconds
         args.outbound = args.outbound or count // 4 + 1  # every (wamid, status) body is unique
         write_bodies(bodies, count, args.outbound)
         parts = split(bodies, args.rounds, work)
