@@ -11,7 +11,8 @@ They cannot block the loop on a lock: inside a transaction that has begun writin
 SQLite's write lock, and a SELECT never waits in WAL mode. The statement that takes the lock, a writer's
 ``BEGIN IMMEDIATE``, is tried without waiting; only when another process holds the lock (a CLI command) does it
 wait, on the thread. Any other first write of a transaction goes through the thread, as does everything outside a
-writer's turn: an agent's search must not stop the loop.
+writer's turn: an agent's search must not stop the loop. A commit that checkpoints the WAL (each 1,000 pages
+or so) now also runs on the loop; P3's latencies (bench/RESULTS.md) include those pauses.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ class WriterConnection(aiosqlite.Connection):
                 try:
                     return _without_waiting(connection, fn, *args, **kwargs)
                 except sqlite3.OperationalError as error:
-                    if "locked" not in str(error) and "busy" not in str(error):
+                    if error.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:  # the primary code of "database is locked"
                         raise
                 # Another process writes: wait for it under busy_timeout, off the loop.
         return await super()._execute(fn, *args, **kwargs)  # type: ignore[no-untyped-call]
@@ -90,7 +91,7 @@ def cannot_wait(connection: sqlite3.Connection, fn: Callable[..., Any], args: tu
     if name not in _RUN_SQL:
         return False
     # sqlite3 opens a transaction only before a write, and ours open with BEGIN IMMEDIATE: in one, the write lock
-    # is held already.
+    # is held already, and in WAL mode committing takes no other lock.
     if connection.in_transaction:
         return True
     sql = args[0] if args and isinstance(args[0], str) else ""
