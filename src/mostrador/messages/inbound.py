@@ -11,7 +11,6 @@ from mostrador.channels.base import ChannelCapabilities, InboundMessage, Message
 from mostrador.contacts.service import ChannelIdentity
 from mostrador.contacts.service import contact as contact_service
 from mostrador.conversations.service import conversation as conversation_service
-from mostrador.kit.db.upsert import dialect_insert
 from mostrador.kit.time import utc_now
 from mostrador.messages.repository import MessageRepository, MessageStatusEventRepository
 from mostrador.messages.status import TrackedMessage, fold_message
@@ -20,9 +19,7 @@ from mostrador.models import (
     Conversation,
     Direction,
     Inbox,
-    Message,
     MessageStatus,
-    MessageStatusEvent,
     SenderKind,
 )
 from mostrador.realtime import RealtimeEvent, publish
@@ -68,8 +65,8 @@ STATUS_MAP: dict[str, MessageStatus] = {
 class InboundService:
     async def record_message(
         self, session: AsyncSession, inbox: Inbox, event: InboundMessage, capabilities: ChannelCapabilities
-    ) -> Message | None:
-        """Store one customer message; None when this wamid was already recorded."""
+    ) -> int | None:
+        """Store one customer message; its id, None when this wamid was already recorded."""
         return (await self.record_messages(session, inbox, [event], capabilities))[0]
 
     async def record_messages(
@@ -78,8 +75,9 @@ class InboundService:
         inbox: Inbox,
         events: Sequence[InboundMessage],
         capabilities: ChannelCapabilities,
-    ) -> list[Message | None]:
-        """Store customer messages of one inbox in arrival order; None for a wamid recorded before (or twice here).
+    ) -> list[int | None]:
+        """Store customer messages of one inbox in arrival order: their ids, None for a wamid recorded before (or
+        twice here).
 
         Set-based: one lookup each for known wamids, senders, open conversations and quoted messages, one
         multi-row insert, whatever the number of messages. A wamid a concurrent job inserts first is skipped by
@@ -87,7 +85,7 @@ class InboundService:
         """
         repository = MessageRepository.from_session(session)
         wamids = {event.provider_message_id for event in events}
-        seen = {m.provider_message_id for m in await repository.by_provider_ids(inbox.account_id, inbox.id, wamids)}
+        seen = set(await repository.ids_by_provider_id(inbox.account_id, inbox.id, wamids))
         fresh: list[InboundMessage] = []
         for event in events:
             if event.provider_message_id not in seen:
@@ -99,8 +97,7 @@ class InboundService:
         contacts = await contact_service.resolve_identities(session, inbox, identities)
         conversations = await conversation_service.route_inbound_many(session, inbox, list(contacts.values()))
         targets = {target for target in map(_target_provider_id, fresh) if target}
-        quoted = await repository.by_provider_ids(inbox.account_id, inbox.id, targets) if targets else []
-        quoted_ids = {m.provider_message_id: m.id for m in quoted}
+        quoted_ids = await repository.ids_by_provider_id(inbox.account_id, inbox.id, targets) if targets else {}
         rows = [
             _message_row(
                 inbox,
@@ -110,45 +107,49 @@ class InboundService:
             )
             for event, identity in zip(fresh, identities, strict=True)
         ]
-        statement = dialect_insert(session, Message).on_conflict_do_nothing().returning(Message)
-        inserted = {m.provider_message_id: m for m in (await session.scalars(statement, rows)).all()}
+        inserted = await repository.insert_new(rows)
         attachments: list[Attachment] = []
-        for event, identity in zip(fresh, identities, strict=True):
-            message = inserted.get(event.provider_message_id)
-            if message is None:
+        quoting: list[tuple[int, int]] = []
+        created: list[tuple[int, int]] = []  # (message, conversation)
+        for event, identity, row in zip(fresh, identities, rows, strict=True):
+            message_id = inserted.get(event.provider_message_id)
+            if message_id is None:
                 continue  # recorded by a concurrent job between our lookup and our insert
             conversation = conversations[contacts[identity].id]
-            quoted_here = inserted.get(message.reply_to_provider_id or "")
-            if message.reply_to_id is None and quoted_here is not None and quoted_here.id < message.id:
-                message.reply_to_id = quoted_here.id  # it quotes a message that arrived just before, in this batch
-            if event.message_type in MEDIA_TYPES and message.content.get("media_id"):
-                attachments.append(_attachment(message))
+            created.append((message_id, conversation.id))
+            quoted_here = inserted.get(str(row["reply_to_provider_id"] or ""))
+            if row["reply_to_id"] is None and quoted_here is not None and quoted_here < message_id:
+                quoting.append((message_id, quoted_here))  # it quotes a message just before it, in this batch
+            content = row["content"]
+            if event.message_type in MEDIA_TYPES and isinstance(content, dict) and content.get("media_id"):
+                attachments.append(_attachment(inbox.account_id, message_id, event.message_type.value, content))
             if event.message_type not in (MessageType.REACTION, MessageType.SYSTEM):
                 conversation_service.note_customer_message(
                     conversation,
                     at=event.timestamp or utc_now(),
-                    preview=preview_text(message.type, message.text),
+                    preview=preview_text(event.message_type.value, event.text),
                     reply_window=capabilities.reply_window,
                 )
+        await repository.set_reply_to(quoting)
         session.add_all(attachments)
         await session.flush()
         for attachment in attachments:
             enqueue(session, "media.fetch", attachment.id)
-        for message in sorted(inserted.values(), key=lambda message: message.id):
-            self._announce(session, message)
+        for message_id, conversation_id in sorted(created):
+            self._announce(session, inbox, message_id, conversation_id)
         return [inserted.pop(event.provider_message_id, None) for event in events]
 
-    def _announce(self, session: AsyncSession, message: Message) -> None:
+    def _announce(self, session: AsyncSession, inbox: Inbox, message_id: int, conversation_id: int) -> None:
         publish(
             session,
             RealtimeEvent(
-                message.account_id,
+                inbox.account_id,
                 "message.created",
                 {
-                    "conversation_id": message.conversation_id,
-                    "message_id": message.id,
-                    "inbox_id": message.inbox_id,
-                    "direction": message.direction.value,
+                    "conversation_id": conversation_id,
+                    "message_id": message_id,
+                    "inbox_id": inbox.id,
+                    "direction": Direction.inbound.value,
                 },
             ),
         )
@@ -189,10 +190,11 @@ class InboundService:
                 rows.setdefault((message.id, status), _timeline_row(inbox.account_id, message.id, status, update))
         if not rows:
             return results
-        changed = set((await session.execute(_insert_timeline(session), list(rows.values()))).scalars())
+        timeline = MessageStatusEventRepository.from_session(session)
+        changed = await timeline.insert_new(list(rows.values()))
         if not changed:
             return results  # every (wamid, status) was already applied
-        timelines = await MessageStatusEventRepository.from_session(session).timelines(inbox.account_id, changed)
+        timelines = await timeline.timelines(inbox.account_id, changed)
         folded = sorted((m for m in found.values() if m.id in changed), key=lambda m: m.id)
         for message in folded:
             fold_message(message, timelines.get(message.id, []))
@@ -260,12 +262,11 @@ def _message_row(
     }
 
 
-def _attachment(message: Message) -> Attachment:
-    content = message.content
+def _attachment(account_id: int, message_id: int, kind: str, content: dict[str, Any]) -> Attachment:
     return Attachment(
-        account_id=message.account_id,
-        message_id=message.id,
-        kind=message.type,
+        account_id=account_id,
+        message_id=message_id,
+        kind=kind,
         provider_media_id=str(content["media_id"]),
         mime_type=_str_or_none(content.get("mime_type")),
         filename=_str_or_none(content.get("filename")),
@@ -291,17 +292,6 @@ def _timeline_row(account_id: int, message_id: int, status: MessageStatus, updat
         "recorded_at": utc_now(),
         "detail": detail,
     }
-
-
-def _insert_timeline(session: AsyncSession) -> Any:
-    """Many timeline rows in one statement; a (message, status) already there is skipped, the new ones' message
-    ids come back."""
-    table = MessageStatusEvent.__table__
-    return (
-        dialect_insert(session, table)
-        .on_conflict_do_nothing(index_elements=["message_id", "status"])
-        .returning(table.c.message_id)
-    )
 
 
 def _str_or_none(value: object) -> str | None:

@@ -7,6 +7,7 @@ from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
+from mostrador.kit.db.upsert import dialect_insert
 from mostrador.kit.repository import RepositoryBase
 from mostrador.kit.tenancy import scoped
 from mostrador.messages.status import TimelineEntry, TrackedMessage
@@ -22,13 +23,30 @@ class MessageRepository(RepositoryBase[Message]):
         )
         return await self.one_or_none(statement)
 
-    async def by_provider_ids(
+    async def ids_by_provider_id(
         self, account_id: int, inbox_id: int, provider_message_ids: Collection[str]
-    ) -> list[Message]:
-        statement = scoped(select(Message), Message, account_id).where(
+    ) -> dict[str, int]:
+        """The ids of the messages with these wamids that are recorded (only the two columns: this runs for every
+        batch of customer messages)."""
+        statement = scoped(select(Message.provider_message_id, Message.id), Message, account_id).where(
             Message.inbox_id == inbox_id, self.one_of(Message.provider_message_id, provider_message_ids)
         )
-        return list((await self.session.execute(statement)).scalars())
+        return {str(wamid): int(id_) for wamid, id_ in await self.session.execute(statement)}
+
+    async def insert_new(self, rows: Sequence[dict[str, object]]) -> dict[str, int]:
+        """Insert inbound messages in one statement; the new ones' ids by wamid (a wamid recorded meanwhile by a
+        concurrent job is skipped). Plain rows back, not entities: this runs for every customer message."""
+        statement = (
+            dialect_insert(self.session, _MESSAGES)
+            .on_conflict_do_nothing()
+            .returning(_MESSAGES.c.id, _MESSAGES.c.provider_message_id)
+        )
+        return {str(wamid): int(id_) for id_, wamid in await self.session.execute(statement, rows)}
+
+    async def set_reply_to(self, pairs: Sequence[tuple[int, int]]) -> None:
+        """(message id, id of the message it quotes), for quotes of a message inserted in the same batch."""
+        if pairs:
+            await self.session.execute(_SET_REPLY_TO, [{"_id": id_, "_reply_to_id": quoted} for id_, quoted in pairs])
 
     async def tracked_for_update(
         self, account_id: int, inbox_id: int, provider_message_ids: Collection[str]
@@ -121,6 +139,17 @@ class MessageRepository(RepositoryBase[Message]):
 class MessageStatusEventRepository(RepositoryBase[MessageStatusEvent]):
     model = MessageStatusEvent
 
+    async def insert_new(self, rows: Sequence[dict[str, object]]) -> set[int]:
+        """Many timeline rows in one statement; a (message, status) already there is skipped. The ids of the
+        messages that got a new status."""
+        table = cast(Table, MessageStatusEvent.__table__)
+        statement = (
+            dialect_insert(self.session, table)
+            .on_conflict_do_nothing(index_elements=["message_id", "status"])
+            .returning(table.c.message_id)
+        )
+        return set((await self.session.execute(statement, rows)).scalars())
+
     async def timelines(self, account_id: int, message_ids: Collection[int]) -> dict[int, list[TimelineEntry]]:
         """Each message's statuses in time order, as plain rows."""
         statement = (
@@ -155,6 +184,9 @@ _TRACKED = (
 )
 _FOLDED_NAMES = ("status", "error_code", "error_title", "error_detail", "pricing", "provider_timestamp")
 _MESSAGES = cast(Table, Message.__table__)
+_SET_REPLY_TO = (
+    update(_MESSAGES).where(_MESSAGES.c.id == bindparam("_id")).values(reply_to_id=bindparam("_reply_to_id"))
+)
 # Built once: the same statement for every batch of receipts (building it cost more than running it).
 _SAVE_FOLDED = (
     update(_MESSAGES)
