@@ -170,6 +170,8 @@ class InboundService:
         repository = MessageRepository.from_session(session)
         wanted = {update.provider_message_id for update in updates if update.status.value in STATUS_MAP}
         found = await repository.tracked_for_update(inbox.account_id, inbox.id, wanted) if wanted else {}
+        # Rare (a send whose answer was lost): this lock comes after the batch's, outside their id order; a deadlock
+        # it caused would only send the batch to the one-by-one path (webhooks.process), which retries.
         for update in updates:
             if update.provider_message_id in wanted and update.provider_message_id not in found:
                 key = update.biz_opaque_callback_data
