@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from mostrador.accounts.service import account as account_service
+from mostrador.channels.base import DeliveryStatus, StatusUpdate
 from mostrador.inboxes.schemas import WhatsAppInboxCreate
 from mostrador.inboxes.service import inbox as inbox_service
 from mostrador.kit.time import utc_now
@@ -126,3 +128,15 @@ async def make_sent_messages(runtime: Runtime, world: World, wamids: list[str]) 
         session.add_all(messages)
         await session.flush()
         return messages
+
+
+def status_update(world: World, provider_message_id: str, status: str, **fields: Any) -> StatusUpdate:
+    """A status webhook for the world's inbox, as the parser would give it (``fields``: errors, pricing, …)."""
+    return StatusUpdate(
+        channel_account_id=world.inbox.channel_key,
+        provider_message_id=provider_message_id,
+        status=DeliveryStatus(status),
+        provider_status=status,
+        timestamp=utc_now(),
+        **fields,
+    )

@@ -10,8 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
-from factories import World, make_world
-from mostrador.channels.base import DeliveryStatus, StatusUpdate
+from factories import World, make_world, status_update
 from mostrador.contacts.service import ChannelIdentity
 from mostrador.contacts.service import contact as contact_service
 from mostrador.conversations.service import conversation as conversation_service
@@ -145,14 +144,7 @@ async def test_lost_answer_is_not_resent_when_a_status_proves_delivery(
     assert key == pending.idempotency_key
     # Meta accepted it after all: its status webhook carries our key.
     async with runtime.unit_of_work() as session:
-        update_ = StatusUpdate(
-            channel_account_id=world.inbox.channel_key,
-            provider_message_id="wamid.meta1",
-            status=DeliveryStatus.DELIVERED,
-            provider_status="delivered",
-            timestamp=utc_now(),
-            biz_opaque_callback_data=str(key),
-        )
+        update_ = status_update(world, "wamid.meta1", "delivered", biz_opaque_callback_data=str(key))
         assert await inbound.apply_status(session, world.inbox, update_) is not None
     async with runtime.unit_of_work() as session:  # the grace period passes
         await session.execute(update(Message).values(next_attempt_at=utc_now() - timedelta(seconds=1)))

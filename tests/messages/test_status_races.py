@@ -9,9 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from factories import make_sent_messages, make_world
-from mostrador.channels.base import DeliveryStatus, ProviderError, StatusUpdate
-from mostrador.kit.time import utc_now
+from factories import make_sent_messages, make_world, status_update
+from mostrador.channels.base import ProviderError
 from mostrador.messages.inbound import inbound
 from mostrador.messages.status import fold_statuses
 from mostrador.models import Message, MessageStatus
@@ -63,12 +62,10 @@ async def test_database_state_is_the_same_for_any_arrival_order(order: tuple[str
     [message] = await make_sent_messages(runtime, world, ["wamid.race"])
     arrivals = [*order, order[0], order[-1]]  # Meta's retries duplicate some
     for status in arrivals:
-        update = StatusUpdate(
-            channel_account_id=world.inbox.channel_key,
-            provider_message_id="wamid.race",
-            status=DeliveryStatus(status),
-            provider_status=status,
-            timestamp=utc_now(),
+        update = status_update(
+            world,
+            "wamid.race",
+            status,
             errors=(ProviderError(code=131026, title="Message undeliverable"),) if status == "failed" else (),
             pricing={"billable": False, "pricing_model": "PMP", "category": "service"}
             if status == "delivered"
@@ -92,13 +89,7 @@ async def test_a_message_loaded_in_the_session_sees_the_status_it_was_given(runt
         loaded = await session.get(Message, message.id)
         assert loaded is not None
         assert loaded.status is MessageStatus.sent
-        update = StatusUpdate(
-            channel_account_id=world.inbox.channel_key,
-            provider_message_id="wamid.loaded",
-            status=DeliveryStatus.READ,
-            provider_status="read",
-            timestamp=utc_now(),
-        )
+        update = status_update(world, "wamid.loaded", "read")
         assert await inbound.apply_status(session, world.inbox, update) == message.id
         assert loaded.status is MessageStatus.read
         assert loaded not in session.dirty  # already stored: nothing left to flush
