@@ -1,6 +1,5 @@
-"""The embedded job runner: doorbells of coalescing actors merge while they wait (in the queue, and for SQLite's
-writer's turn); writers and network jobs run in separate lanes; the duty cycle holds jobs back only when the
-process is short of CPU."""
+"""The embedded job runner: doorbells of coalescing actors merge while they wait; writers and network jobs
+run in separate lanes; the duty cycle holds jobs back only when the process is short of CPU."""
 
 from __future__ import annotations
 
@@ -39,11 +38,6 @@ async def write(ctx: JobContext, *ids: int) -> None:
     await GATE["write"].wait()
 
 
-@actor("test.write_merge", queue=Queue.inbound, coalesce=5)
-async def write_merge(ctx: JobContext, *ids: int) -> None:
-    CALLS.append(("write_merge", ids))
-
-
 @actor("test.label_then_wait", queue=Queue.inbound)
 async def label_then_wait(ctx: JobContext, account_id: int) -> None:
     ctx.session.add(Label(account_id=account_id, name="en curso"))
@@ -76,22 +70,6 @@ async def test_waiting_doorbells_merge_up_to_the_actors_limit(runner: InProcessJ
     finally:
         await runner.aclose()
     assert CALLS == [("merge", (1,)), ("merge", (2, 3, 4, 5, 6)), ("merge", (7, 8))]
-
-
-@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # PostgreSQL has no writer's turn to wait for
-async def test_a_batch_takes_doorbells_until_it_has_the_writers_turn(
-    runner: InProcessJobBackend, runtime: Runtime
-) -> None:
-    await runner.start()
-    try:
-        async with runtime.db.writer_turn():  # another writer (the intake, a job) holds SQLite's turn
-            await runner.send([PendingJob("test.write_merge", (1,))])
-            await asyncio.sleep(0.05)  # the writer runner has taken it out of the queue and waits for the turn
-            await runner.send([PendingJob("test.write_merge", (n,)) for n in range(2, 8)])
-        await runner.drain(timeout=5)
-    finally:
-        await runner.aclose()
-    assert CALLS == [("write_merge", (1, 2, 3, 4, 5)), ("write_merge", (6, 7))]
 
 
 async def test_network_jobs_do_not_wait_for_a_busy_writer(runner: InProcessJobBackend) -> None:

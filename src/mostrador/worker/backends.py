@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import itertools
 import time
 from collections.abc import Callable, Sequence
@@ -162,26 +161,18 @@ class InProcessJobBackend:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(arrived.wait(), min(wait, WINDOW_S))
                 continue
-            definition = get_actor(entry.actor)
+            self._waiting.taken(get_actor(entry.actor), entry.args)
+            job = PendingJob(entry.actor, tuple(entry.args))
             self._in_job.add(runner)
             try:
                 started = time.monotonic()
-                # The batch takes joiners until it holds the writer's turn, not only while it is queued: with one
-                # job writing and the next waiting for the turn, batches of customer messages had stopped at five.
-                outcome = await execute(
-                    self._runtime(),
-                    entry.actor,
-                    entry.args,
-                    attempt,
-                    on_start=functools.partial(self._waiting.taken, definition, entry.args),
-                )
+                outcome = await execute(self._runtime(), job.actor, job.args, attempt)
                 self._duty.record(started, time.monotonic())
                 if outcome.retry_in is not None:
-                    self._put(PendingJob(entry.actor, tuple(entry.args)), attempt=attempt + 1, delay=outcome.retry_in)
+                    self._put(job, attempt=attempt + 1, delay=outcome.retry_in)
             except Exception as error:  # the runner itself must survive anything a job does
-                log.error("job.crashed", actor=entry.actor, error=repr(error))
+                log.error("job.crashed", actor=job.actor, error=repr(error))
             finally:
-                self._waiting.taken(definition, entry.args)  # in case it failed before it started
                 self._in_job.discard(runner)
                 lane.task_done()
                 if not self._in_job and not self._delayed and all(q.empty() for q in self._lanes.values()):

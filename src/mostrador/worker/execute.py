@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -21,27 +20,14 @@ class Outcome:
     retry_in: float | None = None
 
 
-async def execute(
-    runtime: Runtime,
-    name: str,
-    args: Sequence[JobArg],
-    attempt: int,
-    *,
-    on_start: Callable[[], None] | None = None,
-) -> Outcome:
-    """``on_start`` is called once the job holds what it waited for (on SQLite, the writer's turn); ``args`` are
-    read only then, so a batch that others joined while it waited runs with them."""
+async def execute(runtime: Runtime, name: str, args: tuple[JobArg, ...], attempt: int) -> Outcome:
     definition = get_actor(name)
     token = correlation_id.set(new_correlation_id())
     try:
         if definition.transactional:
             async with runtime.unit_of_work(write=True, priority=definition.queue.priority) as session:
-                if on_start is not None:
-                    on_start()
                 await definition.fn(JobContext(runtime=runtime, session_or_none=session, attempt=attempt), *args)
         else:
-            if on_start is not None:
-                on_start()
             await definition.fn(JobContext(runtime=runtime, session_or_none=None, attempt=attempt), *args)
         return Outcome(done=True)
     except RetryLater as retry:
