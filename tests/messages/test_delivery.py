@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
 from sqlalchemy import select, update
 
 from factories import World, make_world, status_update
+from jobutil import runner_held
 from mostrador.contacts.service import ChannelIdentity
 from mostrador.contacts.service import contact as contact_service
 from mostrador.conversations.service import conversation as conversation_service
-from mostrador.kit.time import utc_now
+from mostrador.kit.ratelimit import MemoryRateLimitStore
+from mostrador.kit.time import as_utc, utc_now
+from mostrador.messages import delivery as delivery_module
 from mostrador.messages.delivery import delivery
 from mostrador.messages.inbound import inbound
 from mostrador.messages.service import Sender
@@ -206,3 +209,111 @@ async def test_pair_rate_spaces_messages_to_one_customer(
     # a burst of 4 goes at once; the fifth waits for the customer's ~6 s spacing
     assert len([s for s in slept if s > 1]) == 1
     assert max(slept) <= 6.0
+
+
+@dataclass
+class FakeTime:
+    """One clock for the rate limiters, the wall clock delivery reads and the sleeps it takes."""
+
+    seconds: float = 0.0
+    start: datetime = field(default_factory=utc_now)
+    slept: list[float] = field(default_factory=list)
+
+    def monotonic(self) -> float:
+        return self.seconds
+
+    def wall(self) -> datetime:
+        return self.start + timedelta(seconds=self.seconds)
+
+    async def sleep(self, seconds: float) -> None:  # the test moves the clock: jobs overlap in real runs
+        self.slept.append(seconds)
+
+
+@pytest.fixture
+def fake_time(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> FakeTime:
+    time = FakeTime()
+    store = MemoryRateLimitStore(clock=time.monotonic)
+    monkeypatch.setattr(runtime.throughput, "store", store)
+    monkeypatch.setattr(runtime.pair_rate, "store", store)
+    monkeypatch.setattr(delivery_module, "utc_now", time.wall)
+    monkeypatch.setattr(runtime, "sleep", time.sleep)
+    return time
+
+
+async def queued_slots(runtime: Runtime) -> dict[int, datetime]:
+    async with runtime.unit_of_work() as session:
+        rows = await session.execute(
+            select(Message.id, Message.send_slot_at).where(Message.status == MessageStatus.queued)
+        )
+        return {message_id: as_utc(slot) for message_id, slot in rows if slot is not None}
+
+
+async def test_deferred_sends_to_one_customer_keep_their_slot_and_all_go(
+    runtime: Runtime, world: World, fake_time: FakeTime
+) -> None:
+    """Seven messages to one customer: four at once, then one every ~6 s. A send deferred past the inline wait
+    holds the slot it booked; booking a new one on every deferral pushed the last ones back for ever."""
+    sent_at: list[float] = []
+    graph = ScriptedGraph([])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent_at.append(fake_time.seconds)
+        return graph.handler(request)
+
+    runtime.graph_transport = httpx.MockTransport(handler)
+    async with runner_held(runtime):
+        ids = [(await open_conversation(runtime, world)).id for _ in range(7)]
+        for message_id in ids:
+            await delivery.deliver(runtime, message_id)
+        deferred = await queued_slots(runtime)
+        assert deferred, "some sends must have been deferred past the inline wait"
+        for _round in range(10):  # each deferred job runs when its slot is due, as the job runner would
+            if not (slots := await queued_slots(runtime)):
+                break
+            due = min(slots.values())
+            fake_time.seconds = max(fake_time.seconds, (due - fake_time.start).total_seconds())
+            for message_id, slot in slots.items():
+                if slot <= due:
+                    await delivery.deliver(runtime, message_id)
+        async with runtime.unit_of_work() as session:
+            statuses = (await session.execute(select(Message.status).where(Message.id.in_(ids)))).scalars().all()
+    assert set(statuses) == {MessageStatus.sent}
+    # four at once, the fifth waits 6 s in its worker, the sixth and seventh are deferred to their slots
+    assert [s for s in fake_time.slept if s > 0] == [6.0]
+    assert sent_at == [0.0] * 5 + [12.0, 18.0]
+
+
+async def test_throttled_by_meta_cools_the_number_down_and_backs_off_exponentially(
+    runtime: Runtime, world: World, fake_time: FakeTime
+) -> None:
+    runtime.graph_transport = httpx.MockTransport(ScriptedGraph(["130429", "130429", "130429", "ok"]).handler)
+    async with runner_held(runtime):
+        message = await open_conversation(runtime, world)
+        waits = []
+        for _ in range(3):
+            await delivery.deliver(runtime, message.id)
+            retry = await stored(runtime, message.id)
+            assert retry.status is MessageStatus.queued and retry.next_attempt_at is not None
+            waits.append(round((as_utc(retry.next_attempt_at) - fake_time.wall()).total_seconds()))
+            # Meta's answer also holds back every other send from the number until the retry is due
+            slot = await runtime.throughput.reserve_slot(world.inbox.channel_key, max_wait=0)
+            assert not slot.granted and slot.delay_s == pytest.approx(waits[-1], abs=0.1)
+            fake_time.seconds += waits[-1]
+        await delivery.deliver(runtime, message.id)
+    assert waits == [2, 4, 8]
+    assert (await stored(runtime, message.id)).status is MessageStatus.sent
+
+
+async def test_pair_rate_error_cools_down_only_that_customer(
+    runtime: Runtime, world: World, fake_time: FakeTime
+) -> None:
+    runtime.graph_transport = httpx.MockTransport(ScriptedGraph(["131056"]).handler)
+    async with runner_held(runtime):
+        message = await open_conversation(runtime, world)
+        await delivery.deliver(runtime, message.id)
+        pair = runtime.pair_rate.pair_key(world.inbox.channel_key, "34600111222")
+        held = await runtime.pair_rate.reserve_slot(pair, max_wait=0)
+        assert not held.granted and held.delay_s == pytest.approx(6.0, abs=0.1)
+        assert (await runtime.throughput.reserve_slot(world.inbox.channel_key, max_wait=0)).granted
+        other = runtime.pair_rate.pair_key(world.inbox.channel_key, "34600999888")
+        assert (await runtime.pair_rate.reserve_slot(other, max_wait=0)).granted

@@ -69,6 +69,7 @@ __all__ = [
     "TemplateParameter",
     "TemplateStatusUpdate",
     "TextBody",
+    "Throttle",
     "TextParam",
     "UserPreferenceUpdate",
     "WebhookShapeError",
@@ -614,6 +615,13 @@ class ErrorCategory(StrEnum):
     UNKNOWN = "unknown"
 
 
+class Throttle(StrEnum):
+    """Which of the provider's rate limits a throttling error says we hit."""
+
+    SENDER = "sender"  # the sending number's (or account's) rate: every message from it should wait
+    RECIPIENT = "recipient"  # the rate to one recipient: only messages to them should wait
+
+
 SUPPORTED_LOCALES = ("es", "en", "pt")
 
 
@@ -668,7 +676,9 @@ class ChannelError(Exception):
 
 
 class ChannelRetriableError(ChannelError):
-    """Temporary failure: try again after ``defer_seconds`` (a suggestion for the first retry)."""
+    """Temporary failure: try again after ``defer_seconds``, doubling for each further retry up to
+    ``max_defer_seconds`` (:meth:`retry_in`). ``throttle``: the provider said we went over one of its limits.
+    """
 
     retriable = True
     _generic = MappingProxyType(
@@ -686,6 +696,8 @@ class ChannelRetriableError(ChannelError):
         details: str | None = None,
         *,
         defer_seconds: float = 5.0,
+        max_defer_seconds: float = 300.0,
+        throttle: Throttle | None = None,
         category: ErrorCategory = ErrorCategory.UNKNOWN,
         reasons: Mapping[str, str] | None = None,
         http_status: int | None = None,
@@ -705,6 +717,12 @@ class ChannelRetriableError(ChannelError):
             local=local,
         )
         self.defer_seconds = defer_seconds
+        self.max_defer_seconds = max(defer_seconds, max_defer_seconds)
+        self.throttle = throttle
+
+    def retry_in(self, retries: int) -> float:
+        """Seconds to wait before the retry that follows ``retries`` earlier ones (exponential, capped)."""
+        return float(min(self.defer_seconds * 2 ** min(max(retries, 0), 32), self.max_defer_seconds))
 
 
 class ChannelPermanentError(ChannelError):

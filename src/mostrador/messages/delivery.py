@@ -23,6 +23,7 @@ from mostrador.channels.base import (
     ChannelRetriableError,
     Recipient,
     SendResult,
+    Throttle,
 )
 from mostrador.channels.base import OutboundMessage as ChannelMessage
 from mostrador.inboxes.adapters import (
@@ -34,7 +35,7 @@ from mostrador.inboxes.adapters import (
     with_media_id,
     without_media_id,
 )
-from mostrador.kit.time import utc_now
+from mostrador.kit.time import as_utc, utc_now
 from mostrador.logging import get_logger
 from mostrador.media.repository import AttachmentRepository
 from mostrador.models import Contact, Conversation, Inbox, Message, MessageStatus
@@ -95,6 +96,10 @@ class _Claim:
         )
 
 
+def _pair_key(runtime: Runtime, inbox: Inbox, recipient: Recipient) -> str:
+    return runtime.pair_rate.pair_key(inbox.channel_key, recipient.wa_id or recipient.user_id or "")
+
+
 class _FileMissing(Exception):
     """The message's file is no longer in the media store: nothing to upload, ever."""
 
@@ -125,6 +130,8 @@ class Delivery:
         except _Superseded:
             log.info("deliver.superseded", message_id=claim.message_id)
             return
+        if isinstance(outcome, ChannelRetriableError) and outcome.throttle is not None:
+            await self._cool_down(runtime, claim, outcome.throttle, outcome.retry_in(claim.attempt - 1))
         async with runtime.unit_of_work(write=True) as session:
             message = (
                 await session.execute(select(Message).where(Message.id == claim.message_id).with_for_update())
@@ -190,14 +197,19 @@ class Delivery:
             self._fail(session, message, None, "Conversation or inbox deleted", "")
             return None
         recipient = Recipient(wa_id=contact.wa_id or None, user_id=contact.bsuid or None)
-        delay = await runtime.throughput.reserve(inbox.channel_key)
-        pair_key = runtime.pair_rate.pair_key(inbox.channel_key, recipient.wa_id or recipient.user_id or "")
-        pair_delay = await runtime.pair_rate.reserve(pair_key)
-        wait = max(delay, pair_delay)
+        now = utc_now()
+        if message.send_slot_at is not None:  # booked when this send was deferred: the slot is this message's
+            wait = max(0.0, (as_utc(message.send_slot_at) - now).total_seconds())
+        else:
+            wait = max(
+                await runtime.throughput.reserve(inbox.channel_key),
+                await runtime.pair_rate.reserve(_pair_key(runtime, inbox, recipient)),
+            )
         if wait > MAX_INLINE_WAIT_S:
-            message.next_attempt_at = utc_now() + timedelta(seconds=wait)
+            message.send_slot_at = message.next_attempt_at = now + timedelta(seconds=wait)
             enqueue(session, "messages.deliver", message.id, delay_s=wait)
             return None
+        message.send_slot_at = None
         upload: _Upload | None = None
         uploaded = uploaded_media(message.content)
         expired = uploaded[0] if uploaded and self._too_old(inbox, uploaded[1]) else None
@@ -257,11 +269,20 @@ class Delivery:
         if message.attempts >= MAX_SEND_ATTEMPTS:
             self._fail(session, message, error.code, error.title, error.details or "")
             return
-        defer = max(1.0, float(error.defer_seconds or 0))
+        defer = max(1.0, error.retry_in(message.attempts - 1))
         message.status = MessageStatus.queued
         message.next_attempt_at = utc_now() + timedelta(seconds=defer)
         enqueue(session, "messages.deliver", message.id, delay_s=defer)
         log.info("deliver.retry", message_id=message.id, code=error.code, defer=defer)
+
+    async def _cool_down(self, runtime: Runtime, claim: _Claim, throttle: Throttle, seconds: float) -> None:
+        """The provider says we went over its limit although ours let the send go (another app on the number,
+        a lower tier than configured): nothing more goes on that limit until the retry is due."""
+        if throttle is Throttle.SENDER:
+            await runtime.throughput.cooldown(claim.inbox.channel_key, seconds)
+        else:
+            await runtime.pair_rate.cooldown(_pair_key(runtime, claim.inbox, claim.recipient), seconds)
+        log.warning("deliver.throttled", message_id=claim.message_id, limit=throttle.value, seconds=seconds)
 
     def _fail(self, session: AsyncSession, message: Message, code: int | None, title: str, detail: str) -> None:
         message.status = MessageStatus.failed

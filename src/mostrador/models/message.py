@@ -45,4 +45,7 @@ class Message(IdMixin, TimestampMixin, Base):
     pricing: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The rate limiters' slot booked for this message when its send was deferred: the next attempt uses it
+    # instead of booking another (which would push the message back for ever).
+    send_slot_at: Mapped[datetime | None] = mapped_column(default=None)
     provider_timestamp: Mapped[datetime | None] = mapped_column(default=None)

@@ -13,6 +13,7 @@ from mostrador.channels.base import (
     ChannelRetriableError,
     ErrorCategory,
     ProviderError,
+    Throttle,
 )
 from mostrador.channels.whatsapp.errors import (
     _SPECS,
@@ -23,7 +24,6 @@ from mostrador.channels.whatsapp.errors import (
     error_from_response,
     is_retriable_code,
     map_error,
-    suggested_backoff,
 )
 from mostrador.channels.whatsapp.parse import parse_error_object
 
@@ -174,38 +174,45 @@ class TestHttpAndTransport:
         assert err.category is ErrorCategory.TRANSPORT
 
 
+def backoff(error: ChannelError, retries: int) -> float | None:
+    return error.retry_in(retries) if isinstance(error, ChannelRetriableError) else None
+
+
 class TestBackoff:
     def test_exponential_and_capped(self) -> None:
-        delays = [suggested_backoff(130429, n) for n in range(8)]
+        delays = [backoff(map_error(graph_error(130429)), n) for n in range(8)]
         assert delays[:4] == [2.0, 4.0, 8.0, 16.0]
         assert max(d for d in delays if d is not None) == 60.0
 
     def test_pair_rate_starts_at_six_seconds(self) -> None:
-        assert suggested_backoff(131056, 0) == 6.0
-        assert suggested_backoff(131056, 1) == 12.0
+        assert backoff(map_error(graph_error(131056)), 0) == 6.0
+        assert backoff(map_error(graph_error(131056)), 1) == 12.0
 
     def test_waba_limit_is_slow(self) -> None:
-        first = suggested_backoff(80007, 0)
+        first = backoff(map_error(graph_error(80007)), 0)
         assert first is not None and first >= 60
 
     def test_permanent_has_no_backoff(self) -> None:
-        assert suggested_backoff(131047, 0) is None
-        assert suggested_backoff(131049, 3) is None
+        assert backoff(map_error(graph_error(131047)), 0) is None
+        assert backoff(map_error(graph_error(131049)), 3) is None
 
     def test_transport_and_http(self) -> None:
-        assert suggested_backoff(CODE_TIMEOUT, 0) == 2.0
-        assert suggested_backoff(CODE_HTTP, 0, http_status=429) == 10.0
-        assert suggested_backoff(CODE_HTTP, 0, http_status=503) == 5.0
-        assert suggested_backoff(CODE_HTTP, 0, http_status=404) is None
+        assert backoff(error_from_exception(httpx.ReadTimeout("slow")), 0) == 2.0
+        assert backoff(error_from_response(429, b"slow down"), 0) == 10.0
+        assert backoff(error_from_response(503, b"down"), 0) == 5.0
+        assert backoff(error_from_response(404, b"gone"), 0) is None
 
-    def test_huge_attempt_does_not_overflow(self) -> None:
-        assert suggested_backoff(1, 10_000) == 300.0
+    @pytest.mark.parametrize(
+        ("code", "throttle"),
+        [(130429, Throttle.SENDER), (80007, Throttle.SENDER), (4, Throttle.SENDER), (131056, Throttle.RECIPIENT)],
+    )
+    def test_throttles_say_which_limit(self, code: int, throttle: Throttle) -> None:
+        error = map_error(graph_error(code))
+        assert isinstance(error, ChannelRetriableError) and error.throttle is throttle
 
-    def test_error_defer_matches_first_backoff(self) -> None:
-        for code in RETRIABLE:
-            err = map_error(graph_error(code))
-            assert isinstance(err, ChannelRetriableError)
-            assert err.defer_seconds == suggested_backoff(code, 0)
+    def test_other_retriable_errors_are_not_throttles(self) -> None:
+        for error in (map_error(graph_error(131000)), error_from_response(503, b"down")):
+            assert isinstance(error, ChannelRetriableError) and error.throttle is None
 
 
 class TestHumanReasons:

@@ -3,7 +3,7 @@
 from mostrador.channels.whatsapp.adapter import WhatsAppAdapter, WhatsAppConfig
 from mostrador.channels.whatsapp.capabilities import WHATSAPP_CAPABILITIES
 from mostrador.channels.whatsapp.client import GraphClient, MediaInfo
-from mostrador.channels.whatsapp.errors import map_error, suggested_backoff
+from mostrador.channels.whatsapp.errors import map_error
 from mostrador.channels.whatsapp.parse import parse_webhook, parse_webhook_body
 from mostrador.channels.whatsapp.signature import sign, verify_signature, verify_subscription
 
@@ -17,7 +17,6 @@ __all__ = [
     "parse_webhook",
     "parse_webhook_body",
     "sign",
-    "suggested_backoff",
     "verify_signature",
     "verify_subscription",
 ]

@@ -20,6 +20,7 @@ from mostrador.channels.base import (
     ChannelRetriableError,
     ErrorCategory,
     ProviderError,
+    Throttle,
 )
 
 __all__ = [
@@ -33,7 +34,6 @@ __all__ = [
     "invalid_response_error",
     "is_retriable_code",
     "map_error",
-    "suggested_backoff",
     "validation_error",
 ]
 
@@ -54,6 +54,7 @@ class _Spec:
     retriable: bool = False
     base_delay: float = 5.0  # first retry delay (retriable)
     max_delay: float = 300.0
+    throttle: Throttle | None = None  # which of Meta's limits a throttling code reports
     retry_after: int | None = None  # permanent: earliest sensible manual retry
     requires_template: bool = False
 
@@ -113,6 +114,7 @@ _SPECS: dict[int, _Spec] = {
         retriable=True,
         base_delay=60,
         max_delay=900,
+        throttle=Throttle.SENDER,
     ),
     80007: _r(
         T,
@@ -122,6 +124,7 @@ _SPECS: dict[int, _Spec] = {
         retriable=True,
         base_delay=60,
         max_delay=900,
+        throttle=Throttle.SENDER,
     ),
     130429: _r(
         T,
@@ -131,6 +134,7 @@ _SPECS: dict[int, _Spec] = {
         retriable=True,
         base_delay=2,
         max_delay=60,
+        throttle=Throttle.SENDER,
     ),
     131048: _r(
         T,
@@ -140,6 +144,7 @@ _SPECS: dict[int, _Spec] = {
         retriable=True,
         base_delay=300,
         max_delay=3600,
+        throttle=Throttle.SENDER,
     ),
     131056: _r(
         T,
@@ -149,6 +154,7 @@ _SPECS: dict[int, _Spec] = {
         retriable=True,
         base_delay=6,
         max_delay=120,
+        throttle=Throttle.RECIPIENT,
     ),
     131064: _r(
         T,
@@ -492,6 +498,7 @@ _HTTP_429 = _r(
     retriable=True,
     base_delay=10,
     max_delay=300,
+    throttle=Throttle.SENDER,
 )
 _HTTP_OTHER = _r(
     ErrorCategory.UNKNOWN,
@@ -532,26 +539,6 @@ def is_retriable_code(code: int, http_status: int | None = None) -> bool:
     return bool(spec and spec.retriable)
 
 
-def suggested_backoff(code: int, attempt: int = 0, http_status: int | None = None) -> float | None:
-    """Seconds to wait before retry number ``attempt`` (0-based), or None when not retriable.
-
-    Exponential from the code's base delay (e.g. 130429: 2 s, 131056 pair rate: 6 s, 80007: 60 s),
-    capped per code.
-    """
-    if code == CODE_TIMEOUT:
-        spec: _Spec | None = _TIMEOUT
-    elif code == CODE_CONNECTION:
-        spec = _CONNECTION
-    elif code == CODE_HTTP and http_status == 429:
-        spec = _HTTP_429
-    else:
-        spec = _spec_for(code, http_status)
-    if spec is None or not spec.retriable:
-        return None
-    exponent = min(max(attempt, 0), 32)
-    return float(min(spec.base_delay * (2**exponent), spec.max_delay))
-
-
 def _reasons(spec: _Spec) -> dict[str, str]:
     es, en, pt = spec.reasons
     return {"es": es, "en": en, "pt": pt}
@@ -573,6 +560,8 @@ def _build(
             title,
             details,
             defer_seconds=spec.base_delay,
+            max_defer_seconds=spec.max_delay,
+            throttle=spec.throttle,
             category=spec.category,
             reasons=_reasons(spec),
             http_status=http_status,
