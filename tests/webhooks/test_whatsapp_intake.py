@@ -254,6 +254,40 @@ class TestStoreThenProcess:
         assert event.state is WebhookEventState.failed
         assert event.last_error and "shape" in event.last_error
 
+    async def test_one_unreadable_item_costs_only_itself(
+        self, client: httpx.AsyncClient, runtime: Runtime, jobs: InProcessJobBackend, world: World
+    ) -> None:
+        payload = json.loads(text_webhook("wamid.good", body="¿Tienen talla M?"))
+        messages = payload["entry"][0]["changes"][0]["value"]["messages"]
+        good = messages[0]
+        broken = good | {"id": "wamid.broken", "type": "location", "location": {"latitude": "40,4", "longitude": 1}}
+        nameless = {key: value for key, value in good.items() if key != "id"}
+        messages[:0] = [broken, nameless]
+        assert (await post(client, json.dumps(payload).encode())).status_code == 200
+        await jobs.drain()
+        async with runtime.unit_of_work() as session:
+            event = (await session.execute(select(WebhookEvent))).scalar_one()
+            rows = {m.provider_message_id: m for m in (await session.execute(select(Message))).scalars()}
+        assert event.state is WebhookEventState.handled
+        assert event.last_error and "unreadable $.entry[0].changes[0].value.messages[1].id" in event.last_error
+        assert set(rows) == {"wamid.good", "wamid.broken"}
+        assert rows["wamid.good"].text == "¿Tienen talla M?"
+        assert rows["wamid.broken"].content["unreadable"]["path"].endswith(".location.latitude")
+        assert rows["wamid.broken"].conversation_id == rows["wamid.good"].conversation_id
+
+    async def test_a_body_of_only_unreadable_items_is_failed(
+        self, client: httpx.AsyncClient, runtime: Runtime, jobs: InProcessJobBackend, world: World
+    ) -> None:
+        payload = json.loads(text_webhook())
+        del payload["entry"][0]["changes"][0]["value"]["messages"][0]["id"]
+        assert (await post(client, json.dumps(payload).encode())).status_code == 200
+        await jobs.drain()
+        async with runtime.unit_of_work() as session:
+            event = (await session.execute(select(WebhookEvent))).scalar_one()
+        assert event.state is WebhookEventState.failed
+        assert event.last_error and "unreadable" in event.last_error
+        assert await count(runtime, Message) == 0
+
     async def test_concurrent_first_messages_from_one_customer_open_one_conversation(
         self, client: httpx.AsyncClient, runtime: Runtime, jobs: InProcessJobBackend, world: World
     ) -> None:

@@ -22,6 +22,7 @@ from mostrador.channels.base import (
     SendResult,
     StatusUpdate,
     TemplateStatusUpdate,
+    UnreadableEvent,
     UserPreferenceUpdate,
     WebhookShapeError,
 )
@@ -48,6 +49,7 @@ __all__ = [
     "SenderIdentity",
     "StatusUpdate",
     "TemplateStatusUpdate",
+    "UnreadableEvent",
     "UserPreferenceUpdate",
     "WebhookShapeError",
 ]

@@ -69,8 +69,9 @@ __all__ = [
     "TemplateParameter",
     "TemplateStatusUpdate",
     "TextBody",
-    "Throttle",
     "TextParam",
+    "Throttle",
+    "UnreadableEvent",
     "UserPreferenceUpdate",
     "WebhookShapeError",
     "normalize_locale",
@@ -322,8 +323,26 @@ class ProviderErrorEvent:
     error: ProviderError
 
 
+@dataclass(frozen=True)
+class UnreadableEvent:
+    """One item of a body (a change, a message, a status) we could not interpret. Its siblings are still
+    applied; the stored body keeps it for a replay once the parser learns its shape."""
+
+    field: str
+    path: str
+    reason: str
+    channel_account_id: str | None = None
+    account_id: str | None = None
+
+
 InboundEvent: TypeAlias = (
-    InboundMessage | StatusUpdate | TemplateStatusUpdate | AccountEvent | UserPreferenceUpdate | ProviderErrorEvent
+    InboundMessage
+    | StatusUpdate
+    | TemplateStatusUpdate
+    | AccountEvent
+    | UserPreferenceUpdate
+    | ProviderErrorEvent
+    | UnreadableEvent
 )
 
 

@@ -22,6 +22,7 @@ from mostrador.channels.base import (
     ProviderErrorEvent,
     StatusUpdate,
     TemplateStatusUpdate,
+    UnreadableEvent,
     UserPreferenceUpdate,
     WebhookShapeError,
 )
@@ -85,6 +86,7 @@ class ProcessReport:
     statuses: int = 0
     unknown_statuses: int = 0
     unroutable: int = 0
+    unreadable: int = 0
     other: int = 0
     account_id: int | None = None
     notes: list[str] = field(default_factory=list)
@@ -298,8 +300,12 @@ class WebhookIntake:
         if report.account_id is not None:
             row.account_id = report.account_id
         row.event_count = report.events
-        all_unroutable = report.unroutable > 0 and report.unroutable == report.events
-        row.state = WebhookEventState.unroutable if all_unroutable else WebhookEventState.handled
+        if report.unreadable and report.unreadable == report.events:
+            row.state = WebhookEventState.failed  # nothing in it we could read: a replay may, once we can
+        elif report.unroutable and report.unroutable == report.events:
+            row.state = WebhookEventState.unroutable
+        else:
+            row.state = WebhookEventState.handled
         row.last_error = "; ".join(report.notes)[:2000] or None
         row.handled_at = utc_now()
         return report
@@ -307,6 +313,10 @@ class WebhookIntake:
     async def _apply(
         self, session: AsyncSession, router: _InboxRouter, row: WebhookEvent, event: InboundEvent, report: ProcessReport
     ) -> None:
+        if isinstance(event, UnreadableEvent):
+            report.unreadable += 1
+            report.notes.append(f"unreadable {event.path}: {event.reason}")
+            return
         if isinstance(event, InboundMessage | StatusUpdate):
             inbox = await router.by_phone_number_id(event.channel_account_id)
             if inbox is None:

@@ -20,6 +20,7 @@ from mostrador.channels.base import (
     ProviderErrorEvent,
     StatusUpdate,
     TemplateStatusUpdate,
+    UnreadableEvent,
     UserPreferenceUpdate,
     WebhookShapeError,
 )
@@ -287,12 +288,13 @@ class TestMedia:
         assert postman.content["animated"] is False
         assert postman.content["media_id"] == "<ID>"
 
-    def test_media_without_id_is_a_shape_error(self, load_fixture: Any) -> None:
+    def test_media_without_id_is_kept_as_an_unreadable_message(self, load_fixture: Any) -> None:
         payload = load_fixture("webhook_image.json")
         del payload["entry"][0]["changes"][0]["value"]["messages"][0]["image"]["id"]
-        with pytest.raises(WebhookShapeError) as exc:
-            parse_webhook(payload)
-        assert exc.value.path.endswith(".image.id")
+        m = message(payload)
+        assert m.message_type is MessageType.UNKNOWN and m.provider_type == "image"
+        assert m.content["unreadable"]["path"].endswith(".image.id")
+        assert m.content["payload"] == payload["entry"][0]["changes"][0]["value"]["messages"][0]["image"]
 
 
 class TestStructuredTypes:
@@ -313,11 +315,12 @@ class TestStructuredTypes:
             None,
         )
 
-    def test_location_with_string_latitude_is_a_shape_error(self, load_fixture: Any) -> None:
+    def test_location_with_string_latitude_is_kept_unreadable(self, load_fixture: Any) -> None:
         payload = load_fixture("webhook_location.json")
         payload["entry"][0]["changes"][0]["value"]["messages"][0]["location"]["latitude"] = "37.4"
-        with pytest.raises(WebhookShapeError):
-            parse_webhook(payload)
+        m = message(payload)
+        assert m.message_type is MessageType.UNKNOWN
+        assert m.content["unreadable"]["path"].endswith(".location.latitude")
 
     def test_contacts(self, load_fixture: Any) -> None:
         m = message(load_fixture("webhook_contacts.json"))
@@ -601,11 +604,12 @@ class TestTemplateEvents:
         assert t.value["message_template_element"] == "Hi {{1}}! Welcome to our service."
         assert t.template_id == "12345678"
 
-    def test_template_update_without_id_is_a_shape_error(self, load_fixture: Any) -> None:
+    def test_template_update_without_id_is_unreadable(self, load_fixture: Any) -> None:
         payload = load_fixture("webhook_template_quality_update.json")
         del payload["entry"][0]["changes"][0]["value"]["message_template_id"]
-        with pytest.raises(WebhookShapeError):
-            parse_webhook(payload)
+        event = parse_one(payload)
+        assert isinstance(event, UnreadableEvent) and event.field == "message_template_quality_update"
+        assert event.path.endswith(".message_template_id")
 
 
 class TestAccountAndPreferences:
@@ -678,7 +682,6 @@ class TestShapeErrors:
             {"object": "page", "entry": []},
             {"object": "whatsapp_business_account", "entry": {}},
             {"object": "whatsapp_business_account", "entry": [1]},
-            {"object": "whatsapp_business_account", "entry": [{"changes": [{"value": {}}]}]},
         ],
     )
     def test_bad_envelopes(self, payload: Any) -> None:
@@ -688,20 +691,28 @@ class TestShapeErrors:
     def test_empty_entry_list_is_fine(self) -> None:
         assert parse_webhook({"object": "whatsapp_business_account", "entry": []}) == []
 
+    def test_change_without_field_costs_only_itself(self, load_fixture: Any) -> None:
+        payload = load_fixture("webhook_text.json")
+        payload["entry"][0]["changes"].insert(0, {"value": {}})
+        unreadable, text = parse_webhook(payload)
+        assert isinstance(unreadable, UnreadableEvent) and unreadable.path == "$.entry[0].changes[0].field"
+        assert isinstance(text, InboundMessage) and text.text == "Body Text"
+
     def test_missing_message_id(self, load_fixture: Any) -> None:
         payload = load_fixture("webhook_text.json")
         del payload["entry"][0]["changes"][0]["value"]["messages"][0]["id"]
-        with pytest.raises(WebhookShapeError) as exc:
-            parse_webhook(payload)
-        assert exc.value.path == "$.entry[0].changes[0].value.messages[0].id"
+        event = parse_one(payload)
+        assert isinstance(event, UnreadableEvent)
+        assert event.path == "$.entry[0].changes[0].value.messages[0].id"
+        assert event.channel_account_id == "1122334455667"
 
     def test_missing_sender(self, load_fixture: Any) -> None:
         payload = load_fixture("webhook_text.json")
         value = payload["entry"][0]["changes"][0]["value"]
         del value["messages"][0]["from"]
         value["contacts"] = []
-        with pytest.raises(WebhookShapeError, match="sender"):
-            parse_webhook(payload)
+        event = parse_one(payload)
+        assert isinstance(event, UnreadableEvent) and "sender" in event.reason
 
     def test_sender_only_in_sole_contact(self, load_fixture: Any) -> None:
         payload = load_fixture("webhook_text.json")
@@ -712,20 +723,36 @@ class TestShapeErrors:
     def test_missing_phone_number_id(self, load_fixture: Any) -> None:
         payload = load_fixture("webhook_status_sent.json")
         del payload["entry"][0]["changes"][0]["value"]["metadata"]
-        with pytest.raises(WebhookShapeError, match="phone_number_id"):
-            parse_webhook(payload)
+        event = parse_one(payload)
+        assert isinstance(event, UnreadableEvent) and event.path.endswith(".metadata.phone_number_id")
 
     def test_wrong_type_for_text_body(self, load_fixture: Any) -> None:
         payload = load_fixture("webhook_text.json")
         payload["entry"][0]["changes"][0]["value"]["messages"][0]["text"] = {"body": 42}
-        with pytest.raises(WebhookShapeError):
-            parse_webhook(payload)
+        m = message(payload)
+        assert m.message_type is MessageType.UNKNOWN and m.text is None
+        assert m.content["unreadable"] == {
+            "path": "$.entry[0].changes[0].value.messages[0].text.body",
+            "reason": "expected a string, got number",
+        }
 
     def test_timestamp_of_wrong_json_type(self, load_fixture: Any) -> None:
         payload = load_fixture("webhook_text.json")
         payload["entry"][0]["changes"][0]["value"]["messages"][0]["timestamp"] = {"s": 1}
-        with pytest.raises(WebhookShapeError):
-            parse_webhook(payload)
+        m = message(payload)
+        assert m.timestamp is None and m.text == "Body Text"
+
+    def test_one_bad_message_does_not_cost_its_siblings(self, load_fixture: Any) -> None:
+        payload = load_fixture("webhook_text.json")
+        messages = payload["entry"][0]["changes"][0]["value"]["messages"]
+        broken = copy.deepcopy(messages[0]) | {"id": "wamid.broken", "type": "location", "location": {"latitude": "x"}}
+        nameless = {k: v for k, v in messages[0].items() if k != "id"}
+        messages[:0] = [broken, nameless]
+        first, second, third = parse_webhook(payload)
+        assert isinstance(first, InboundMessage) and first.provider_message_id == "wamid.broken"
+        assert first.message_type is MessageType.UNKNOWN and first.content["unreadable"]["path"].endswith("latitude")
+        assert isinstance(second, UnreadableEvent) and second.path.endswith("messages[1].id")
+        assert isinstance(third, InboundMessage) and third.text == "Body Text"
 
     @pytest.mark.parametrize("body", [b"", b"{", b"\xff\xfe", b"[" * 100000])
     def test_bad_bytes(self, body: bytes) -> None:

@@ -4,8 +4,11 @@ Rules:
 - every ``entry[]`` / ``changes[]`` / ``messages[]`` / ``statuses[]`` / ``errors[]`` item is visited;
 - unknown message types become ``MessageType.UNKNOWN`` messages, unknown change fields become
   ``AccountEvent``; nothing is silently dropped;
-- a shape we cannot interpret (not an object, missing ids, wrong JSON types) raises one
-  ``WebhookShapeError`` with a JSON-path; no other exception escapes for any JSON input.
+- a body we cannot interpret at all (not an object, no ``entry``) raises one ``WebhookShapeError`` with a
+  JSON-path; no other exception escapes for any JSON input;
+- one item we cannot interpret costs only itself: a change, message or status without its ids becomes an
+  ``UnreadableEvent`` (path and reason); a message with its id and sender but an unreadable content (wrong
+  JSON types) becomes an ``UNKNOWN`` message whose content says what could not be read;
 - timestamps that are absent or not numeric (e.g. ``"<TIMESTAMP>"`` placeholders) become ``None``:
   the caller falls back to its receive time.
 """
@@ -14,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,6 +33,7 @@ from mostrador.channels.base import (
     SenderIdentity,
     StatusUpdate,
     TemplateStatusUpdate,
+    UnreadableEvent,
     UserPreferenceUpdate,
     WebhookShapeError,
 )
@@ -210,10 +214,33 @@ def parse_webhook(payload: object) -> list[InboundEvent]:
         event_time = _timestamp(entry, "time", epath)
         for j, raw_change in enumerate(_opt_list(entry, "changes", epath)):
             cpath = f"{epath}.changes[{j}]"
-            change = _obj(raw_change, cpath)
-            field = _req_str(change, "field", cpath)
-            events.extend(_parse_change(field, change.get("value"), account_id, event_time, cpath))
+            field = ""
+            try:
+                change = _obj(raw_change, cpath)
+                field = _req_str(change, "field", cpath)
+                events.extend(_parse_change(field, change.get("value"), account_id, event_time, cpath))
+            except WebhookShapeError as error:  # one change we cannot read does not cost the others
+                events.append(_unreadable(field, error, None, account_id))
     return events
+
+
+def _timestamp_or_none(msg: dict[str, Any], path: str) -> datetime | None:
+    try:
+        return _timestamp(msg, "timestamp", path)
+    except WebhookShapeError:  # a message is worth more than its time: the time we received it stands in
+        return None
+
+
+def _unreadable(
+    field: str, error: WebhookShapeError, channel_account_id: str | None, account_id: str | None
+) -> UnreadableEvent:
+    return UnreadableEvent(
+        field=field,
+        path=error.path,
+        reason=error.reason,
+        channel_account_id=channel_account_id,
+        account_id=account_id,
+    )
 
 
 def _parse_change(
@@ -339,8 +366,8 @@ def _parse_messages_value(value: dict[str, Any], account_id: str | None, vpath: 
     if (raw_messages or raw_statuses) and not phone_number_id:
         raise WebhookShapeError("missing or empty", f"{mpath}.phone_number_id")
     for k, raw in enumerate(raw_messages):
-        events.append(
-            _parse_message(
+        try:
+            message = _parse_message(
                 _obj(raw, f"{vpath}.messages[{k}]"),
                 f"{vpath}.messages[{k}]",
                 phone_number_id=phone_number_id or "",
@@ -349,17 +376,23 @@ def _parse_messages_value(value: dict[str, Any], account_id: str | None, vpath: 
                 contacts=contacts,
                 value_errors=value_errors,
             )
-        )
+        except WebhookShapeError as error:  # no id or no sender: nothing to record it under
+            events.append(_unreadable("messages", error, phone_number_id, account_id))
+        else:
+            events.append(message)
     for k, raw in enumerate(raw_statuses):
-        events.append(
-            _parse_status(
+        try:
+            status = _parse_status(
                 _obj(raw, f"{vpath}.statuses[{k}]"),
                 f"{vpath}.statuses[{k}]",
                 phone_number_id=phone_number_id or "",
                 account_id=account_id,
                 contacts=contacts,
             )
-        )
+        except WebhookShapeError as error:
+            events.append(_unreadable("messages", error, phone_number_id, account_id))
+        else:
+            events.append(status)
     for err in value_errors:
         events.append(
             ProviderErrorEvent(field="messages", channel_account_id=phone_number_id, account_id=account_id, error=err)
@@ -400,31 +433,41 @@ def _parse_message(
         country_code=contact.country_code if contact else None,
     )
 
-    context = _opt_obj(msg, "context", path) or {}
-    ctx_path = f"{path}.context"
-    frequently = bool(_opt_bool(context, "frequently_forwarded", ctx_path))
-    forwarded = bool(_opt_bool(context, "forwarded", ctx_path)) or frequently
-
-    message_type, text, content = _parse_content(msg, provider_type, path, allow_edit=True)
-    return InboundMessage(
+    envelope = InboundMessage(
         channel_account_id=phone_number_id,
         provider_message_id=wamid,
         sender=sender,
-        timestamp=_timestamp(msg, "timestamp", path),
-        message_type=message_type,
+        timestamp=_timestamp_or_none(msg, path),
+        message_type=MessageType.UNKNOWN,
         provider_type=provider_type,
-        text=text,
-        content=content,
-        reply_to_provider_id=_nonempty(_opt_str(context, "id", ctx_path)),
-        forwarded=forwarded,
-        frequently_forwarded=frequently,
-        referral=_opt_obj(msg, "referral", path),
-        referred_product=_opt_obj(context, "referred_product", ctx_path),
-        identity=_opt_obj(msg, "identity", path),
-        errors=_errors(msg, path) + value_errors,
         account_id=account_id,
         display_phone_number=display_phone,
     )
+    try:
+        context = _opt_obj(msg, "context", path) or {}
+        ctx_path = f"{path}.context"
+        frequently = bool(_opt_bool(context, "frequently_forwarded", ctx_path))
+        forwarded = bool(_opt_bool(context, "forwarded", ctx_path)) or frequently
+        message_type, text, content = _parse_content(msg, provider_type, path, allow_edit=True)
+        return replace(
+            envelope,
+            message_type=message_type,
+            text=text,
+            content=content,
+            reply_to_provider_id=_nonempty(_opt_str(context, "id", ctx_path)),
+            forwarded=forwarded,
+            frequently_forwarded=frequently,
+            referral=_opt_obj(msg, "referral", path),
+            referred_product=_opt_obj(context, "referred_product", ctx_path),
+            identity=_opt_obj(msg, "identity", path),
+            errors=_errors(msg, path) + value_errors,
+        )
+    except WebhookShapeError as error:
+        # The customer wrote and we know who and which message: record it as one we cannot show, with why,
+        # rather than lose it (and its siblings in the body).
+        payload = msg.get(provider_type) if provider_type else None
+        unreadable = {"path": error.path, "reason": error.reason}
+        return replace(envelope, content={"provider_type": provider_type, "payload": payload, "unreadable": unreadable})
 
 
 _KNOWN_TYPES = {t.value: t for t in MessageType}
