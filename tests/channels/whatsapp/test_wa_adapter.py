@@ -96,6 +96,46 @@ class TestConfig:
         with pytest.raises(ValidationError):
             make_config(**overrides)
 
+    def test_stored_config_without_new_fields_loads_with_meta_defaults(self) -> None:
+        stored = {  # what InboxService.create_whatsapp encrypted before auth_header/auth_scheme existed
+            "phone_number_id": "106540352242922",
+            "waba_id": "102290129340398",
+            "access_token": "EAAG-token",
+            "graph_url": "https://graph.facebook.com",
+            "api_version": "v26.0",
+        }
+        cfg = WhatsAppConfig.model_validate(stored)
+        assert (cfg.auth_header, cfg.auth_scheme, cfg.api_version) == ("Authorization", "Bearer", "v26.0")
+        client = WhatsAppAdapter(cfg).client
+        assert client.url("1/messages") == "https://graph.facebook.com/v26.0/1/messages"
+        assert client._auth == {"Authorization": "Bearer EAAG-token"}
+
+    def test_proxy_fields(self) -> None:
+        cfg = make_config(api_version=" ", auth_header=" D360-API-KEY ", auth_scheme="")
+        assert (cfg.api_version, cfg.auth_header, cfg.auth_scheme) == ("", "D360-API-KEY", "")
+        assert make_config(auth_scheme="Basic").auth_scheme == "Basic"
+
+    @pytest.mark.parametrize(
+        ("header", "message"),
+        [
+            ("D360 API KEY", "not a valid HTTP header name: ' ' not allowed"),
+            ("X-Key:", "not a valid HTTP header name: ':' not allowed"),
+            ("Auth\r\nX-Evil: 1", "not a valid HTTP header name"),
+            ("", "auth_header is empty"),
+            ("Content-Type", "set by the HTTP client itself"),
+        ],
+    )
+    def test_invalid_auth_header(self, header: str, message: str) -> None:
+        with pytest.raises(ValidationError) as exc:
+            make_config(auth_header=header)
+        (error,) = exc.value.errors()
+        assert error["loc"] == ("auth_header",)
+        assert message in error["msg"]
+
+    def test_invalid_auth_scheme(self) -> None:
+        with pytest.raises(ValidationError, match="auth_scheme 'Bearer x' must be one word"):
+            make_config(auth_scheme="Bearer x")
+
 
 class TestAdapterBasics:
     def test_satisfies_protocol(self, adapter: WhatsAppAdapter) -> None:
@@ -201,6 +241,20 @@ class TestOutbound:
     async def test_upload(self, adapter: WhatsAppAdapter, recorder: Recorder) -> None:
         assert await adapter.upload_media(b"%PDF-1.4", "application/pdf", "factura.pdf") == "media-1"
         assert recorder.requests[-1].url.path == "/v26.0/106540352242922/media"
+
+    async def test_proxy_config_reaches_every_request(self, recorder: Recorder) -> None:
+        config = make_config(
+            graph_url="https://proxy.example", api_version="", auth_header="D360-API-KEY", auth_scheme=""
+        )
+        async with WhatsAppAdapter(config, transport=httpx.MockTransport(recorder)).client as client:
+            await client.send_text("5491155550000", "hola")
+            await client.upload_media(b"%PDF-1.4", "application/pdf", "f.pdf")
+        send, upload = recorder.requests
+        assert str(send.url) == "https://proxy.example/106540352242922/messages"
+        assert str(upload.url) == "https://proxy.example/106540352242922/media"
+        for request in (send, upload):
+            assert request.headers["D360-API-KEY"] == "EAAG-token"
+            assert "authorization" not in request.headers
 
     async def test_fetch_media(self, recorder: Recorder) -> None:
         def handler(request: httpx.Request) -> httpx.Response:

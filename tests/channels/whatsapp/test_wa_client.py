@@ -718,3 +718,140 @@ class TestConstruction:
         await c.send_text(TO, "hola")
         assert recorder.requests[-1].url.host == "graph.facebook.com"
         await http.aclose()
+
+
+class TestAuthAndVersionConfig:
+    """A BSP proxy (360dialog: ``D360-API-KEY: <key>``, no version segment) vs the Meta defaults."""
+
+    @pytest.fixture
+    async def proxy(self, recorder: Recorder) -> Any:
+        c = GraphClient(
+            "https://proxy.example",
+            "",
+            "key",
+            transport=httpx.MockTransport(recorder),
+            phone_number_id=PHONE_ID,
+            auth_header="D360-API-KEY",
+            auth_scheme="",
+        )
+        yield c
+        await c.aclose()
+
+    @staticmethod
+    def assert_proxy_auth(request: httpx.Request) -> None:
+        assert request.headers["D360-API-KEY"] == "key"
+        assert "authorization" not in request.headers
+
+    async def test_send_uses_header_and_no_version(self, proxy: GraphClient, recorder: Recorder) -> None:
+        result = await proxy.send_text(TO, "hola")
+        assert result.provider_message_id == "wamid.OK"
+        request = recorder.requests[-1]
+        assert str(request.url) == f"https://proxy.example/{PHONE_ID}/messages"
+        self.assert_proxy_auth(request)
+
+    async def test_mark_read_and_templates(self, proxy: GraphClient, recorder: Recorder) -> None:
+        recorder.responses += [
+            httpx.Response(200, json={"success": True}),
+            httpx.Response(200, json={"data": []}),
+        ]
+        await proxy.mark_as_read("wamid.in")
+        await proxy.list_templates("waba")
+        read, templates = recorder.requests
+        assert str(read.url) == f"https://proxy.example/{PHONE_ID}/messages"
+        assert templates.url.path == "/waba/message_templates"
+        for request in (read, templates):
+            self.assert_proxy_auth(request)
+
+    async def test_upload(self, proxy: GraphClient, recorder: Recorder) -> None:
+        recorder.responses.append(httpx.Response(200, json={"id": "m1"}))
+        assert await proxy.upload_media(b"\xff\xd8jpeg", "image/jpeg", "f.jpg") == "m1"
+        request = recorder.requests[-1]
+        assert str(request.url) == f"https://proxy.example/{PHONE_ID}/media"
+        assert request.headers["content-type"].startswith("multipart/form-data; boundary=")
+        self.assert_proxy_auth(request)
+
+    async def test_media_lookup_and_download(self, proxy: GraphClient, recorder: Recorder) -> None:
+        content = b"\x89PNG proxied"
+        media_url = "https://proxy.example/whatsapp_business/attachments/?mid=1"
+        recorder.responses += [
+            httpx.Response(200, json={"url": media_url, "mime_type": "image/png", "id": "77"}),
+            httpx.Response(200, content=content, headers={"content-type": "image/png"}),
+        ]
+        blob = await proxy.fetch_media("77")
+        assert blob.content == content
+        lookup, download = recorder.requests
+        assert str(lookup.url) == "https://proxy.example/77"
+        assert str(download.url) == media_url
+        for request in (lookup, download):
+            self.assert_proxy_auth(request)
+
+    async def test_custom_header_never_follows_a_redirect_off_origin(
+        self, proxy: GraphClient, recorder: Recorder
+    ) -> None:
+        recorder.responses += [
+            httpx.Response(302, headers={"location": "/whatsapp_business/attachments/?mid=2"}),
+            httpx.Response(302, headers={"location": "https://cdn.example.test/blob"}),
+            httpx.Response(200, content=b"bytes", headers={"content-type": "image/png"}),
+        ]
+        assert await proxy.download_media("https://proxy.example/whatsapp_business/attachments/?mid=1") == (
+            b"bytes",
+            "image/png",
+        )
+        first, same_origin, other_host = recorder.requests
+        self.assert_proxy_auth(first)
+        self.assert_proxy_auth(same_origin)
+        assert str(same_origin.url) == "https://proxy.example/whatsapp_business/attachments/?mid=2"
+        assert str(other_host.url) == "https://cdn.example.test/blob"
+        assert "D360-API-KEY" not in other_host.headers
+        assert "authorization" not in other_host.headers
+
+    async def test_redirect_loop_is_a_transport_error(self, proxy: GraphClient, recorder: Recorder) -> None:
+        recorder.responses += [httpx.Response(302, headers={"location": "/again"}) for _ in range(30)]
+        with pytest.raises(ChannelRetriableError) as exc:
+            await proxy.download_media("https://proxy.example/again")
+        assert exc.value.code == CODE_CONNECTION
+        assert len(recorder.requests) == 21  # httpx's default limit: 20 redirects
+
+    @pytest.mark.parametrize(
+        ("header", "scheme", "expected"),
+        [
+            ("Authorization", "Basic", "Basic key"),
+            ("Authorization", "", "key"),
+            ("X-API-Key", "", "key"),
+            ("X-API-Key", "Token", "Token key"),
+        ],
+    )
+    async def test_header_and_scheme_combinations(
+        self, header: str, scheme: str, expected: str, recorder: Recorder
+    ) -> None:
+        async with GraphClient(
+            "https://bsp.example/api",
+            "v23.0",
+            "key",
+            transport=httpx.MockTransport(recorder),
+            phone_number_id="1",
+            auth_header=header,
+            auth_scheme=scheme,
+        ) as c:
+            await c.send_text(TO, "hola")
+        request = recorder.requests[-1]
+        assert str(request.url) == "https://bsp.example/api/v23.0/1/messages"
+        assert request.headers[header] == expected
+        if header != "Authorization":
+            assert "authorization" not in request.headers
+
+    async def test_defaults_are_meta_bearer_with_version(self, client: GraphClient, recorder: Recorder) -> None:
+        await client.send_text(TO, "hola")
+        request = recorder.requests[-1]
+        assert str(request.url) == f"https://graph.example.test/v26.0/{PHONE_ID}/messages"
+        assert request.headers["authorization"] == f"Bearer {TOKEN}"
+        assert (client.auth_header, client.auth_scheme, client.api_version) == ("Authorization", "Bearer", "v26.0")
+
+    @pytest.mark.parametrize("header", ["", "D360 API KEY", "X-Key:", "Auth\r\nX-Evil: 1", "Clé", "Content-Type"])
+    def test_invalid_header_name_rejected(self, header: str) -> None:
+        with pytest.raises(ValueError, match="auth_header"):
+            GraphClient(access_token="t", auth_header=header)
+
+    def test_invalid_scheme_rejected(self) -> None:
+        with pytest.raises(ValueError, match="auth_scheme"):
+            GraphClient(access_token="t", auth_scheme="Bearer token")

@@ -17,7 +17,15 @@ from mostrador.channels.base import (
     SendResult,
 )
 from mostrador.channels.whatsapp.capabilities import WHATSAPP_CAPABILITIES
-from mostrador.channels.whatsapp.client import DEFAULT_API_VERSION, DEFAULT_GRAPH_URL, GraphClient
+from mostrador.channels.whatsapp.client import (
+    DEFAULT_API_VERSION,
+    DEFAULT_AUTH_HEADER,
+    DEFAULT_AUTH_SCHEME,
+    DEFAULT_GRAPH_URL,
+    GraphClient,
+    check_auth_header,
+    check_auth_scheme,
+)
 from mostrador.channels.whatsapp.parse import parse_webhook_body
 from mostrador.channels.whatsapp.signature import verify_signature_headers, verify_subscription
 
@@ -25,7 +33,13 @@ __all__ = ["WHATSAPP_CAPABILITIES", "WhatsAppAdapter", "WhatsAppConfig"]
 
 
 class WhatsAppConfig(BaseModel):
-    """Per-number configuration (stored encrypted; validated with this schema)."""
+    """Per-number configuration (stored encrypted; validated with this schema).
+
+    ``graph_url``, ``api_version`` ("" = no version segment in the path), ``auth_header`` and ``auth_scheme``
+    ("" = the header value is the raw token) point the number at Meta, a BSP proxy or the simulator. The
+    defaults send ``Authorization: Bearer <token>`` to ``https://graph.facebook.com/v26.0/...``; configs
+    stored before these fields existed load with them.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -34,6 +48,8 @@ class WhatsAppConfig(BaseModel):
     access_token: SecretStr
     graph_url: str = DEFAULT_GRAPH_URL
     api_version: str = DEFAULT_API_VERSION
+    auth_header: str = DEFAULT_AUTH_HEADER  # e.g. "D360-API-KEY", "X-API-Key"
+    auth_scheme: str = DEFAULT_AUTH_SCHEME  # e.g. "Basic"; "" sends the raw token
     app_secret: SecretStr | None = None  # overrides the app-wide secret for this number
     verify_token: SecretStr | None = None
     timeout_seconds: float = Field(default=30.0, gt=0)
@@ -49,11 +65,23 @@ class WhatsAppConfig(BaseModel):
     @classmethod
     def _version(cls, value: str) -> str:
         value = value.strip()
+        if not value:
+            return ""  # no version segment: the proxy pins the version itself
         core = value[1:] if value.startswith("v") else value
         major, _, minor = core.partition(".")
         if not major.isdigit() or (minor and not minor.isdigit()):
-            raise ValueError("api_version looks like v26.0")
+            raise ValueError("api_version looks like v26.0 (or empty for no version segment in the path)")
         return f"v{major}.{minor or '0'}"
+
+    @field_validator("auth_header")
+    @classmethod
+    def _auth_header(cls, value: str) -> str:
+        return check_auth_header(value)
+
+    @field_validator("auth_scheme")
+    @classmethod
+    def _auth_scheme(cls, value: str) -> str:
+        return check_auth_scheme(value)
 
 
 class WhatsAppAdapter:
@@ -84,6 +112,8 @@ class WhatsAppAdapter:
             transport=transport,
             timeout=config.timeout_seconds,
             phone_number_id=config.phone_number_id,
+            auth_header=config.auth_header,
+            auth_scheme=config.auth_scheme,
         )
 
     @property

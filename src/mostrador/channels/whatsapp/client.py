@@ -1,7 +1,9 @@
 """Thin async Graph API client for the WhatsApp Cloud API (httpx).
 
-Base URL and token are configurable, so the same client talks to Meta, a BSP proxy or the simulator
-(pass ``transport=httpx.ASGITransport(app=...)`` or ``http=httpx.AsyncClient(...)``).
+Base URL, API version (empty: no version segment in the path), token and the header that carries it
+(``auth_header``/``auth_scheme``, default ``Authorization: Bearer <token>``) are configurable, so the same
+client talks to Meta, a BSP proxy or the simulator (pass ``transport=httpx.ASGITransport(app=...)`` or
+``http=httpx.AsyncClient(...)``).
 Every failure surfaces as ``ChannelRetriableError`` / ``ChannelPermanentError``.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
@@ -47,11 +50,66 @@ from mostrador.channels.whatsapp.errors import (
 )
 from mostrador.channels.whatsapp.payloads import build_mark_read_payload, build_message_payload
 
-__all__ = ["DEFAULT_API_VERSION", "DEFAULT_GRAPH_URL", "GraphClient", "MediaInfo"]
+__all__ = [
+    "DEFAULT_API_VERSION",
+    "DEFAULT_AUTH_HEADER",
+    "DEFAULT_AUTH_SCHEME",
+    "DEFAULT_GRAPH_URL",
+    "GraphClient",
+    "MediaInfo",
+    "check_auth_header",
+    "check_auth_scheme",
+]
 
 DEFAULT_GRAPH_URL = "https://graph.facebook.com"
 DEFAULT_API_VERSION = "v26.0"
+DEFAULT_AUTH_HEADER = "Authorization"
+DEFAULT_AUTH_SCHEME = "Bearer"
 DEFAULT_MAX_DOWNLOAD = 100 * 1024 * 1024
+
+# RFC 7230 §3.2.6 ``tchar``: what a header name (and an RFC 7235 auth-scheme) may contain.
+_TOKEN_CHARS = frozenset("!#$%&'*+-.^_`|~" + string.ascii_letters + string.digits)
+# Headers the HTTP client writes itself; carrying the token in one of them would break every request.
+_RESERVED_HEADERS = frozenset({"host", "content-length", "content-type", "transfer-encoding", "connection"})
+
+
+def check_auth_header(name: str) -> str:
+    """A valid header name to carry the token (``Authorization``, ``D360-API-KEY``, ``X-API-Key``…)."""
+    name = name.strip()
+    if not name:
+        raise ValueError("auth_header is empty; use e.g. 'Authorization' or 'D360-API-KEY'")
+    bad = sorted({c for c in name if c not in _TOKEN_CHARS})
+    if bad:
+        raise ValueError(
+            f"auth_header {name!r} is not a valid HTTP header name: {''.join(bad)!r} not allowed "
+            "(letters, digits and !#$%&'*+-.^_`|~ only)"
+        )
+    if name.lower() in _RESERVED_HEADERS:
+        raise ValueError(f"auth_header {name!r} is set by the HTTP client itself; choose another header")
+    return name
+
+
+def check_auth_scheme(scheme: str) -> str:
+    """``Bearer``, ``Basic``… written before the token; empty means the header value is the raw token."""
+    scheme = scheme.strip()
+    if any(c not in _TOKEN_CHARS for c in scheme):
+        raise ValueError(
+            f"auth_scheme {scheme!r} must be one word such as 'Bearer' or 'Basic', or empty for the raw token"
+        )
+    return scheme
+
+
+def _keeps_credentials(url: httpx.URL, location: httpx.URL) -> bool:
+    """httpx's rule for ``Authorization`` on a redirect: same origin, or an http → https upgrade of the host."""
+
+    def port(u: httpx.URL) -> int | None:
+        return u.port if u.port is not None else {"http": 80, "https": 443}.get(u.scheme)
+
+    if url.host != location.host:
+        return False
+    if url.scheme == location.scheme:
+        return port(url) == port(location)
+    return url.scheme == "http" and port(url) == 80 and location.scheme == "https" and port(location) == 443
 
 
 @dataclass(frozen=True)
@@ -91,14 +149,18 @@ class GraphClient:
         *,
         phone_number_id: str | None = None,
         max_download_bytes: int = DEFAULT_MAX_DOWNLOAD,
+        auth_header: str = DEFAULT_AUTH_HEADER,
+        auth_scheme: str = DEFAULT_AUTH_SCHEME,
     ) -> None:
         version = api_version.strip().strip("/")
-        if not version.startswith("v"):
+        if version and not version.startswith("v"):
             version = f"v{version}"
         self.base_url = base_url.rstrip("/")
-        self.api_version = version
+        self.api_version = version  # "" → no version segment (proxies that pin the version themselves)
         self.phone_number_id = phone_number_id
         self.max_download_bytes = max_download_bytes
+        self.auth_header = check_auth_header(auth_header)
+        self.auth_scheme = check_auth_scheme(auth_scheme)
         self._token = access_token
         self._owns_http = http is None
         self._http = http or httpx.AsyncClient(transport=transport, timeout=httpx.Timeout(timeout))
@@ -121,7 +183,8 @@ class GraphClient:
     # plumbing -----------------------------------------------------------------------------------
 
     def url(self, path: str) -> str:
-        return f"{self.base_url}/{self.api_version}/{path.lstrip('/')}"
+        prefix = f"{self.base_url}/{self.api_version}" if self.api_version else self.base_url
+        return f"{prefix}/{path.lstrip('/')}"
 
     @staticmethod
     def _segment(value: str, what: str) -> str:
@@ -132,7 +195,9 @@ class GraphClient:
 
     @property
     def _auth(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self._token}"}
+        """The credential header sent with every call, upload and media download."""
+        value = f"{self.auth_scheme} {self._token}" if self.auth_scheme else self._token
+        return {self.auth_header: value}
 
     def _phone(self, phone_number_id: str | None) -> str:
         pid = phone_number_id or self.phone_number_id
@@ -461,25 +526,40 @@ class GraphClient:
         )
 
     async def download_media(self, url: str, *, max_bytes: int | None = None) -> tuple[bytes, str | None]:
-        """GET the lookaside URL with the bearer token, following redirects → (bytes, content-type)."""
+        """GET the media URL with the credential header, following redirects → (bytes, content-type).
+
+        Meta wants the same ``Authorization: Bearer`` token on its lookaside URL; a proxy gets its own header.
+        Redirects are followed here so the credential is dropped when one leaves the origin: httpx only
+        strips ``Authorization`` itself, never a custom header such as ``D360-API-KEY``.
+        """
         cap = self.max_download_bytes if max_bytes is None else max_bytes
         chunks: list[bytes] = []
         total = 0
         try:
-            async with self._http.stream(
-                "GET", url, headers=self._auth, follow_redirects=True, timeout=self._timeout
-            ) as response:
-                if not response.is_success:
-                    raise error_from_response(response.status_code, await response.aread())
-                async for chunk in response.aiter_bytes():
-                    total += len(chunk)
-                    if total > cap:
-                        raise validation_error(f"media is larger than {cap} bytes")
-                    chunks.append(chunk)
-                content_type = response.headers.get("content-type")
+            request = self._http.build_request("GET", url, headers=self._auth, timeout=self._timeout)
+            for _hop in range(self._http.max_redirects + 1):
+                response = await self._http.send(request, stream=True, follow_redirects=False)
+                try:
+                    redirect = response.next_request
+                    if redirect is not None:
+                        if not _keeps_credentials(request.url, redirect.url):
+                            redirect.headers.pop(self.auth_header, None)
+                        request = redirect
+                        continue
+                    if not response.is_success:
+                        raise error_from_response(response.status_code, await response.aread())
+                    async for chunk in response.aiter_bytes():
+                        total += len(chunk)
+                        if total > cap:
+                            raise validation_error(f"media is larger than {cap} bytes")
+                        chunks.append(chunk)
+                    content_type = response.headers.get("content-type")
+                    return b"".join(chunks), content_type
+                finally:
+                    await response.aclose()
+            raise httpx.TooManyRedirects("media download exceeded the redirect limit", request=request)
         except httpx.HTTPError as exc:
             raise error_from_exception(exc) from exc
-        return b"".join(chunks), content_type
 
     async def fetch_media(self, media_id: str, *, phone_number_id: str | None = None) -> MediaBlob:
         info = await self.get_media_url(media_id, phone_number_id=phone_number_id)
