@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 
 from factories import World, make_world, status_update
 from jobutil import runner_held
+from mostrador.channels.base import ProviderError
 from mostrador.contacts.service import ChannelIdentity
 from mostrador.contacts.service import contact as contact_service
 from mostrador.conversations.service import conversation as conversation_service
@@ -22,7 +23,7 @@ from mostrador.messages.delivery import delivery
 from mostrador.messages.inbound import inbound
 from mostrador.messages.service import Sender
 from mostrador.messages.service import message as message_service
-from mostrador.models import Conversation, Message, MessageStatus, SenderKind
+from mostrador.models import AuditEvent, Contact, Conversation, Message, MessageStatus, SenderKind
 from mostrador.runtime import Runtime
 from mostrador.worker.backends import InProcessJobBackend
 
@@ -317,3 +318,41 @@ async def test_pair_rate_error_cools_down_only_that_customer(
         assert (await runtime.throughput.reserve_slot(world.inbox.channel_key, max_wait=0)).granted
         other = runtime.pair_rate.pair_key(world.inbox.channel_key, "34600999888")
         assert (await runtime.pair_rate.reserve_slot(other, max_wait=0)).granted
+
+
+async def test_a_resent_message_is_tracked_by_its_new_attempt_alone(
+    runtime: Runtime, jobs: InProcessJobBackend, world: World
+) -> None:
+    runtime.graph_transport = httpx.MockTransport(ScriptedGraph([]).handler)
+    message = await open_conversation(runtime, world)
+    await jobs.drain()
+
+    async def receipt(wamid: str, status: str, code: int | None = None) -> None:
+        errors = (ProviderError(code=code, title=f"error {code}"),) if code else ()
+        async with runtime.unit_of_work() as session:
+            assert await inbound.apply_status(session, world.inbox, status_update(world, wamid, status, errors=errors))
+
+    await receipt("wamid.sent1", "sent")
+    await receipt("wamid.sent1", "failed", 131026)
+    assert (await stored(runtime, message.id)).error_code == 131026
+    async with runtime.unit_of_work() as session:
+        failed = await session.get(Message, message.id)
+        conversation = await session.get(Conversation, message.conversation_id)
+        assert failed is not None and conversation is not None
+        contact = await session.get(Contact, conversation.contact_id)
+        assert contact is not None
+        await message_service.resend(session, world.inbox, conversation, contact, failed)
+    await jobs.drain()
+    again = await stored(runtime, message.id)
+    assert (again.status, again.provider_message_id, again.error_code) == (MessageStatus.sent, "wamid.sent2", None)
+
+    await receipt("wamid.sent2", "sent")  # the old attempt's "failed" no longer decides the row
+    assert (await stored(runtime, message.id)).status is MessageStatus.sent
+    await receipt("wamid.sent2", "failed", 131049)  # and a second failure is recorded with its own reason
+    final = await stored(runtime, message.id)
+    assert (final.status, final.error_code) == (MessageStatus.failed, 131049)
+    async with runtime.unit_of_work() as session:
+        audit = (await session.execute(select(AuditEvent).where(AuditEvent.action == "message.resent"))).scalar_one()
+    assert audit.subject_id == message.id
+    assert audit.data["error"]["code"] == 131026 and audit.data["provider_message_id"] == "wamid.sent1"
+    assert [entry["status"] for entry in audit.data["timeline"]] == ["sent", "failed"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
@@ -149,6 +149,16 @@ class MessageStatusEventRepository(RepositoryBase[MessageStatusEvent]):
             .returning(table.c.message_id)
         )
         return set((await self.session.execute(statement, rows)).scalars())
+
+    async def retire(self, account_id: int, message_id: int) -> list[TimelineEntry]:
+        """Take a message's timeline away (its statuses no longer describe the message) and return it."""
+        timeline = (await self.timelines(account_id, [message_id])).get(message_id, [])
+        await self.session.execute(
+            delete(MessageStatusEvent)
+            .where(MessageStatusEvent.account_id == account_id, MessageStatusEvent.message_id == message_id)
+            .execution_options(synchronize_session=False)
+        )
+        return timeline
 
     async def timelines(self, account_id: int, message_ids: Collection[int]) -> dict[int, list[TimelineEntry]]:
         """Each message's statuses in time order, as plain rows."""

@@ -23,9 +23,10 @@ from mostrador.message_templates.service import HeaderUpload
 from mostrador.message_templates.service import message_template as template_service
 from mostrador.messages.errors import ConsentRequired, OutsideServiceWindow
 from mostrador.messages.inbound import preview_text
-from mostrador.messages.repository import MessageRepository
+from mostrador.messages.repository import MessageRepository, MessageStatusEventRepository
 from mostrador.messages.schemas import StartConversationIn, TemplateParameters
 from mostrador.models import (
+    AuditEvent,
     Contact,
     Conversation,
     Direction,
@@ -212,7 +213,12 @@ class MessageService:
     async def resend(
         self, session: AsyncSession, inbox: Inbox, conversation: Conversation, contact: Contact, message: Message
     ) -> Message:
-        """A failed message goes out again as a new attempt of the same row (same idempotency key)."""
+        """A failed message goes out again as a new attempt of the same row.
+
+        The new attempt has a new idempotency key and, once sent, a new wamid: statuses of the failed attempt no
+        longer adopt or describe the row. Its timeline is retired to an audit event (``message.resent``), so the
+        new attempt's ``sent``/``failed`` are recorded and folded on their own instead of clashing with the old.
+        """
         if message.status is not MessageStatus.failed:
             raise Unprocessable("only failed messages can be resent", code="not_failed")
         self.check_outbound(
@@ -222,8 +228,35 @@ class MessageService:
             is_template=message.type == "template",
             category=str(message.content.get("template", {}).get("category") or "") or None,
         )
+        previous = await MessageStatusEventRepository.from_session(session).retire(message.account_id, message.id)
+        session.add(
+            AuditEvent(
+                account_id=message.account_id,
+                action="message.resent",
+                subject_type="message",
+                subject_id=message.id,
+                data={
+                    "provider_message_id": message.provider_message_id,
+                    "error": {
+                        "code": message.error_code,
+                        "title": message.error_title,
+                        "details": message.error_detail,
+                    },
+                    "timeline": [
+                        {
+                            "status": entry.status.value,
+                            "occurred_at": entry.occurred_at.isoformat(),
+                            "detail": entry.detail,
+                        }
+                        for entry in previous
+                    ],
+                },
+            )
+        )
         message.status = MessageStatus.queued
         message.error_code = message.error_title = message.error_detail = None
+        message.pricing = None
+        message.provider_timestamp = None
         message.next_attempt_at = utc_now()
         message.provider_message_id = None
         message.idempotency_key = uuid.uuid4().hex
