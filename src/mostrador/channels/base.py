@@ -24,6 +24,7 @@ __all__ = [
     "ChannelCapabilities",
     "ChannelError",
     "ChannelKind",
+    "ChannelMediaTooLarge",
     "ChannelPermanentError",
     "ChannelRetriableError",
     "ContactsBody",
@@ -790,6 +791,23 @@ class ChannelPermanentError(ChannelError):
         self.retry_after_seconds = retry_after_seconds
 
 
+class ChannelMediaTooLarge(ChannelPermanentError):
+    """A provider's file is over the caller's ``max_bytes``: refused from its declared size before the download
+    (``size`` known) or as soon as the download passed the limit (``size`` None)."""
+
+    def __init__(self, limit: int, size: int | None = None) -> None:
+        known = f"{size} bytes" if size is not None else f"over {limit} bytes"
+        super().__init__(
+            -5,
+            "Media too large",
+            f"the file is {known}, the limit is {limit} bytes",
+            category=ErrorCategory.VALIDATION,
+            local=True,
+        )
+        self.limit = limit
+        self.size = size
+
+
 class RequestVerificationError(Exception):
     """An inbound webhook request failed authentication; ``http_status`` is the answer to give."""
 
@@ -838,7 +856,10 @@ class ChannelAdapter(Protocol):
 
     async def send(self, message: OutboundMessage) -> SendResult: ...
 
-    async def fetch_media(self, media_id: str) -> MediaBlob: ...
+    async def fetch_media(self, media_id: str, *, max_bytes: int | None = None) -> MediaBlob:
+        """The file behind a provider's media id; ``ChannelMediaTooLarge`` past ``max_bytes`` (checked against
+        the declared size first, so an oversized file is not downloaded at all)."""
+        ...
 
     async def upload_media(self, content: bytes, mime_type: str, filename: str) -> str: ...
 

@@ -1,4 +1,5 @@
-"""Media files. Inbound: fetch from the provider in a job, check limits and type, store content-addressed.
+"""Media files. Inbound: fetch from the provider in a job (size refused before and during the download, type
+sniffed from the bytes, transient failures retried with backoff), store content-addressed with its SHA-256.
 Outbound: check what an agent attached against the channel's rules (by its bytes, never by what the browser
 said), store it content-addressed with its Attachment row; delivery uploads it to the provider."""
 
@@ -16,16 +17,26 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mostrador.channels.base import (
     ChannelCapabilities,
-    ChannelPermanentError,
+    ChannelError,
+    ChannelMediaTooLarge,
     ChannelRetriableError,
-    MediaBlob,
     MediaKind,
+    MediaRule,
 )
 from mostrador.inboxes.adapters import capabilities_for, open_adapter
 from mostrador.logging import get_logger
 from mostrador.media.errors import EmptyMedia, MediaTooLarge, MediaTypeRefused
 from mostrador.media.repository import AttachmentRepository
-from mostrador.media.sniff import codec, compatible, is_animated, real_type, sniff
+from mostrador.media.sniff import (
+    CONTAINERS,
+    claimed_type,
+    codec,
+    compatible,
+    is_animated,
+    real_type,
+    recognisable,
+    sniff,
+)
 from mostrador.media.store import MediaStore, content_key
 from mostrador.models import Attachment, AttachmentState, Inbox, Message
 from mostrador.realtime import RealtimeEvent, publish
@@ -36,7 +47,59 @@ from mostrador.worker.registry import backoff_seconds
 log = get_logger(__name__)
 
 MAX_FETCH_ATTEMPTS = 6
+FETCH_BACKOFF_BASE_S = 2.0
+FETCH_BACKOFF_CAP_S = 300.0
 MAX_FILENAME = 240  # WhatsApp shows a document's name; longer ones are refused
+# Kinds whose every accepted type has magic bytes: content that sniffs as nothing is refused. Documents may be
+# plain text, CSV, … (no magic bytes): only a recognisable declared type is held to its bytes.
+STRICT_KINDS = frozenset({MediaKind.IMAGE.value, MediaKind.AUDIO.value, MediaKind.VIDEO.value, MediaKind.STICKER.value})
+
+
+def retry_delay(attempts: int, error: ChannelRetriableError) -> float:
+    """Seconds before the next try after ``attempts`` failed ones: exponential, and never sooner than the
+    provider asked (capped)."""
+    backoff = backoff_seconds(attempts, base=FETCH_BACKOFF_BASE_S, cap=FETCH_BACKOFF_CAP_S)
+    return max(backoff, min(error.defer_seconds, FETCH_BACKOFF_CAP_S))
+
+
+@dataclass(frozen=True)
+class _Claim:
+    """What one download attempt needs, read in the claiming transaction."""
+
+    account_id: int
+    media_id: str
+    kind: str
+    declared_type: str | None
+    rule: MediaRule | None
+    limit: int
+    attempts: int
+    inbox: Inbox
+
+
+@dataclass(frozen=True)
+class _Fetched:
+    content: bytes
+    mime_type: str
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.content).hexdigest()
+
+
+@dataclass(frozen=True)
+class _Refused:
+    reason: str
+
+
+def _too_large(claim: _Claim, size: int | None) -> str:
+    if size is not None:
+        return f"too large: the {claim.kind} is {size} bytes, the limit is {claim.limit} bytes (not downloaded)"
+    return f"too large: the {claim.kind} is over the {claim.limit} bytes limit (download stopped)"
+
+
+def _channel_reason(error: ChannelError) -> str:
+    detail = f" ({error.details})" if error.details else ""
+    return f"download failed: {error.title}{detail} [code {error.code}]"
 
 
 @dataclass(frozen=True)
@@ -130,7 +193,46 @@ class MediaService:
         return await AttachmentRepository.from_session(session).add(attachment)
 
     async def fetch(self, runtime: Runtime, attachment_id: int) -> None:
-        """Claim, download (no transaction open), then store and record."""
+        """Claim, download (no transaction open), then store and record.
+
+        Whatever happens the attachment ends ``stored`` or ``failed`` with a reason the inbox shows: a file refused
+        (too large, wrong type) or a permanent provider error fails at once; a temporary one is tried again later
+        (exponential backoff, through the job queue) and fails after ``MAX_FETCH_ATTEMPTS`` tries.
+        """
+        claim = await self._claim(runtime, attachment_id)
+        if claim is None:
+            return
+        outcome = await self._download(runtime, claim)
+        key: str | None = None
+        if isinstance(outcome, _Fetched):
+            extension = mimetypes.guess_extension(outcome.mime_type) or ".bin"
+            key = content_key(claim.account_id, outcome.content, extension)
+            if not await runtime.media.exists(key):
+                await runtime.media.put(key, outcome.content)
+        async with runtime.unit_of_work(write=True) as session:
+            attachment = await session.get(Attachment, attachment_id)
+            message = await session.get(Message, attachment.message_id) if attachment else None
+            if attachment is None or message is None or attachment.state is not AttachmentState.pending:
+                return
+            if isinstance(outcome, _Fetched):
+                assert key is not None
+                self._stored(session, attachment, message, outcome, key)
+            elif isinstance(outcome, _Refused):
+                self._failed(session, attachment, message, outcome.reason)
+            elif isinstance(outcome, ChannelRetriableError):
+                reason = _channel_reason(outcome)
+                if claim.attempts >= MAX_FETCH_ATTEMPTS:
+                    self._failed(session, attachment, message, f"gave up after {claim.attempts} attempts: {reason}")
+                else:
+                    attachment.error = f"attempt {claim.attempts} of {MAX_FETCH_ATTEMPTS} failed: {reason}"
+                    delay = retry_delay(claim.attempts, outcome)
+                    log.info("media.fetch_retry", attachment_id=attachment.id, attempt=claim.attempts, retry_in=delay)
+                    enqueue(session, "media.fetch", attachment.id, delay_s=delay)
+            else:
+                self._failed(session, attachment, message, _channel_reason(outcome))
+
+    async def _claim(self, runtime: Runtime, attachment_id: int) -> _Claim | None:
+        """Count the attempt and read what the download needs; None when there is nothing (more) to do."""
         async with runtime.unit_of_work(write=True) as session:
             attachment = await session.get(Attachment, attachment_id)
             if (
@@ -138,80 +240,82 @@ class MediaService:
                 or attachment.state is not AttachmentState.pending
                 or not attachment.provider_media_id
             ):
-                return
+                return None
             message = await session.get(Message, attachment.message_id)
             inbox = await session.get(Inbox, message.inbox_id) if message else None
             if message is None or inbox is None:
-                return
+                return None
+            if attachment.attempts >= MAX_FETCH_ATTEMPTS:
+                # Earlier tries crashed (the job gave up, the sweeper rang again): no endless retries.
+                last = f": {attachment.error}" if attachment.error else ""
+                self._failed(session, attachment, message, f"gave up after {attachment.attempts} attempts{last}")
+                return None
             attachment.attempts += 1
-            media_id, attempts = attachment.provider_media_id, attachment.attempts
-        outcome: MediaBlob | ChannelRetriableError | ChannelPermanentError
+            rule = capabilities_for(inbox.channel_kind).media_rule(attachment.kind)
+            limit = runtime.settings.media_max_bytes
+            if rule is not None:
+                limit = min(limit, max(rule.max_bytes, 1))
+            return _Claim(
+                account_id=attachment.account_id,
+                media_id=attachment.provider_media_id,
+                kind=attachment.kind,
+                declared_type=attachment.mime_type,
+                rule=rule,
+                limit=limit,
+                attempts=attachment.attempts,
+                inbox=inbox,
+            )
+
+    async def _download(self, runtime: Runtime, claim: _Claim) -> _Fetched | _Refused | ChannelError:
+        """The file, checked; or why it is refused; or the provider's error. The adapter refuses a file over the
+        limit from its declared size before downloading it, or stops the download once it passes the limit."""
         try:
-            async with open_adapter(runtime, inbox) as adapter:
-                outcome = await adapter.fetch_media(media_id)
-        except (ChannelRetriableError, ChannelPermanentError) as error:
-            outcome = error
-        key: str | None = None
-        if isinstance(outcome, MediaBlob):
-            problem = self._check(runtime, inbox, attachment, outcome)
-            if problem is None:
-                key = self._key(attachment, outcome)
-                await runtime.media.put(key, outcome.content)
-        async with runtime.unit_of_work(write=True) as session:
-            attachment = await session.get(Attachment, attachment_id)
-            message = await session.get(Message, attachment.message_id) if attachment else None
-            if attachment is None or message is None or attachment.state is not AttachmentState.pending:
-                return
-            if isinstance(outcome, ChannelRetriableError):
-                if attempts >= MAX_FETCH_ATTEMPTS:
-                    self._failed(session, attachment, message, f"{outcome.title}: {outcome.details or ''}")
-                else:
-                    attachment.error = outcome.title
-                    enqueue(session, "media.fetch", attachment.id, delay_s=backoff_seconds(attempts, base=2.0))
-            elif isinstance(outcome, ChannelPermanentError):
-                self._failed(session, attachment, message, f"{outcome.title}: {outcome.details or ''}")
-            elif key is None:
-                self._failed(session, attachment, message, self._check(runtime, inbox, attachment, outcome) or "")
-            else:
-                self._stored(session, attachment, message, outcome, key)
+            async with open_adapter(runtime, claim.inbox) as adapter:
+                blob = await adapter.fetch_media(claim.media_id, max_bytes=claim.limit)
+        except ChannelMediaTooLarge as error:
+            return _Refused(_too_large(claim, error.size))
+        except ChannelError as error:
+            return error
+        return self._check_inbound(claim, blob.content, blob.mime_type)
 
-    def _check(self, runtime: Runtime, inbox: Inbox, attachment: Attachment, blob: MediaBlob) -> str | None:
-        """Why this file must not be kept, or None."""
-        limit = runtime.settings.media_max_bytes
-        rule = capabilities_for(inbox.channel_kind).media_rule(attachment.kind)
-        if rule is not None:
-            limit = min(limit, max(rule.max_bytes, 1))
-        if len(blob.content) > limit:
-            return f"file too large ({len(blob.content)} bytes > {limit})"
-        declared = attachment.mime_type or blob.mime_type
-        sniffed = sniff(blob.content)
-        if not compatible(declared, sniffed):
-            return f"content is {sniffed}, not the declared {declared}"
-        return None
-
-    def _mime(self, attachment: Attachment, blob: MediaBlob) -> str:
-        declared = attachment.mime_type or blob.mime_type
-        return (declared or sniff(blob.content) or "application/octet-stream").split(";", 1)[0].strip()
-
-    def _key(self, attachment: Attachment, blob: MediaBlob) -> str:
-        extension = mimetypes.guess_extension(self._mime(attachment, blob)) or ".bin"
-        return content_key(attachment.account_id, blob.content, extension)
+    def _check_inbound(self, claim: _Claim, content: bytes, provider_type: str | None) -> _Fetched | _Refused:
+        """The bytes decide the type: refused when they are not what was declared, or not a type of the kind."""
+        if not content:
+            return _Refused("empty file: the download had no content")
+        declared = claimed_type(claim.declared_type) or claimed_type(provider_type)
+        sniffed = sniff(content)
+        strict = claim.kind in STRICT_KINDS  # images, audio, video, stickers: every accepted type has magic bytes
+        if sniffed is None:
+            if strict or (declared is not None and recognisable(declared)):
+                return _Refused(f"type mismatch: the content is not {declared or 'a known ' + claim.kind + ' format'}")
+            return _Fetched(content, declared or "application/octet-stream")
+        # Zip and OLE files hold many formats (epub, odt, apk, …): a document declared as a type with no magic bytes
+        # of its own may well be one of them.
+        container_member = not strict and sniffed in CONTAINERS and not recognisable(declared or "")
+        if declared is not None and not compatible(declared, sniffed) and not container_member:
+            return _Refused(f"type mismatch: the content is {sniffed}, not the declared {declared}")
+        if strict and claim.rule is not None and not claim.rule.allows(sniffed):
+            return _Refused(f"type not accepted: {sniffed} is not accepted as {claim.kind}")
+        if declared is not None and (declared == sniffed or sniffed in CONTAINERS):
+            return _Fetched(content, declared)  # as precise or more (a .docx is a zip)
+        return _Fetched(content, sniffed)
 
     def _stored(
-        self, session: AsyncSession, attachment: Attachment, message: Message, blob: MediaBlob, key: str
+        self, session: AsyncSession, attachment: Attachment, message: Message, fetched: _Fetched, key: str
     ) -> None:
-        digest = hashlib.sha256(blob.content).hexdigest()
+        digest = fetched.sha256
         if attachment.sha256 and attachment.sha256 != digest:
             log.info("media.sha256_differs", attachment_id=attachment.id)  # Meta's sha256 is of the original file
         attachment.storage_key = key
-        attachment.size = len(blob.content)
+        attachment.size = len(fetched.content)
         attachment.sha256 = digest
-        attachment.mime_type = self._mime(attachment, blob)
+        attachment.mime_type = fetched.mime_type
         attachment.state = AttachmentState.stored
         attachment.error = None
         self._announce(session, message)
 
     def _failed(self, session: AsyncSession, attachment: Attachment, message: Message, reason: str) -> None:
+        log.info("media.fetch_failed", attachment_id=attachment.id, reason=reason)
         attachment.state = AttachmentState.failed
         attachment.error = reason[:1000]
         self._announce(session, message)

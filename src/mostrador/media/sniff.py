@@ -44,6 +44,29 @@ def sniff(data: bytes) -> str | None:
     return None
 
 
+# Every type ``sniff`` can name, and the members of the containers it recognises: a file declared as one of these
+# whose bytes sniff as nothing is not what it claims to be.
+RECOGNISABLE = frozenset(
+    {mime for _magic, _offset, mime in SIGNATURES}
+    | {"image/webp", "video/3gpp", "video/mp4", "audio/mp4", "audio/aac", "audio/mpeg"}
+    | OFFICE_ZIP
+    | OLE
+)
+# What a sender says when it does not know the type: no claim to check the bytes against.
+GENERIC_TYPES = frozenset({"application/octet-stream", "binary/octet-stream", "application/unknown"})
+
+
+def claimed_type(declared: str | None) -> str | None:
+    """The declared type without parameters, lower case; None when nothing specific was declared."""
+    base = (declared or "").split(";", 1)[0].strip().lower()
+    return base if base and base not in GENERIC_TYPES else None
+
+
+def recognisable(mime_type: str) -> bool:
+    """Whether files of this type have magic bytes ``sniff`` knows (plain text, CSV, … have none)."""
+    return mime_type.split(";", 1)[0].strip().lower() in RECOGNISABLE
+
+
 def compatible(declared: str | None, sniffed: str | None) -> bool:
     """Whether the bytes are what the sender said they are (containers count for their members)."""
     if sniffed is None or declared is None:

@@ -153,8 +153,8 @@ class WhatsAppAdapter:
             biz_opaque_callback_data=message.biz_opaque_callback_data,
         )
 
-    async def fetch_media(self, media_id: str) -> MediaBlob:
-        return await self.client.fetch_media(media_id)
+    async def fetch_media(self, media_id: str, *, max_bytes: int | None = None) -> MediaBlob:
+        return await self.client.fetch_media(media_id, max_bytes=max_bytes)
 
     async def upload_media(self, content: bytes, mime_type: str, filename: str) -> str:
         return await self.client.upload_media(content, mime_type, filename)

@@ -23,6 +23,7 @@ import httpx
 
 from mostrador.channels.base import (
     ButtonsBody,
+    ChannelMediaTooLarge,
     ContactsBody,
     CtaUrlBody,
     ListBody,
@@ -551,7 +552,7 @@ class GraphClient:
                     async for chunk in response.aiter_bytes():
                         total += len(chunk)
                         if total > cap:
-                            raise validation_error(f"media is larger than {cap} bytes")
+                            raise ChannelMediaTooLarge(cap)
                         chunks.append(chunk)
                     content_type = response.headers.get("content-type")
                     return b"".join(chunks), content_type
@@ -561,9 +562,15 @@ class GraphClient:
         except httpx.HTTPError as exc:
             raise error_from_exception(exc) from exc
 
-    async def fetch_media(self, media_id: str, *, phone_number_id: str | None = None) -> MediaBlob:
+    async def fetch_media(
+        self, media_id: str, *, phone_number_id: str | None = None, max_bytes: int | None = None
+    ) -> MediaBlob:
+        """Look the id up, then download; a declared ``file_size`` over ``max_bytes`` is refused before the
+        download, and the download stops as soon as it passes the limit."""
         info = await self.get_media_url(media_id, phone_number_id=phone_number_id)
-        content, content_type = await self.download_media(info.url)
+        if max_bytes is not None and info.file_size is not None and info.file_size > max_bytes:
+            raise ChannelMediaTooLarge(max_bytes, info.file_size)
+        content, content_type = await self.download_media(info.url, max_bytes=max_bytes)
         if not _sha256_matches(info.sha256, content):
             raise error_from_exception(httpx.ReadError("downloaded media does not match its sha256"))
         mime = info.mime_type or (content_type.split(";", 1)[0].strip() if content_type else None)
