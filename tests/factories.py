@@ -137,6 +137,5 @@ def status_update(world: World, provider_message_id: str, status: str, **fields:
         provider_message_id=provider_message_id,
         status=DeliveryStatus(status),
         provider_status=status,
-        timestamp=utc_now(),
-        **fields,
+        **({"timestamp": utc_now()} | fields),
     )

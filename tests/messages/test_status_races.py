@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import itertools
 import random
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
-from factories import make_sent_messages, make_world, status_update
+from factories import World, make_sent_messages, make_world, status_update
 from mostrador.channels.base import ProviderError
 from mostrador.messages.inbound import inbound
 from mostrador.messages.status import fold_statuses
@@ -93,3 +95,75 @@ async def test_a_message_loaded_in_the_session_sees_the_status_it_was_given(runt
         assert await inbound.apply_status(session, world.inbox, update) == message.id
         assert loaded.status is MessageStatus.read
         assert loaded not in session.dirty  # already stored: nothing left to flush
+
+
+EXAMPLES = 25
+AT = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+
+
+def receipt(world: World, wamid: str, status: MessageStatus) -> object:
+    """The webhook Meta would send for this status: each status has its own time, price and error."""
+    rank = WEBHOOK_STATUSES.index(status)
+    return status_update(
+        world,
+        wamid,
+        status.value,
+        timestamp=AT + timedelta(seconds=rank),
+        errors=(ProviderError(code=131026, title="Message undeliverable"),) if status is MessageStatus.failed else (),
+        pricing={"billable": True, "pricing_model": "PMP", "category": "utility", "rank": rank},
+    )
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    seen=st.sets(st.sampled_from(WEBHOOK_STATUSES), min_size=1),
+    data=st.data(),
+)
+async def test_stored_state_is_the_same_for_any_order_duplication_and_batching(
+    seen: set[MessageStatus], data: st.DataObject, runtime: Runtime
+) -> None:
+    """The statuses Meta sends for a message, in any order, some twice, one by one or in batches of any size,
+    leave the row exactly as the same statuses applied once in their natural order."""
+    pool: tuple[World, list[int]] | None = getattr(runtime, "_race_pool", None)
+    if pool is None:  # two messages per example, and plenty for the runs a failure's shrinking adds
+        world = await make_world(runtime)
+        wamids = [f"wamid.race{n}" for n in range(400)]
+        pool = (world, [m.id for m in await make_sent_messages(runtime, world, wamids)])
+        runtime._race_pool = pool  # type: ignore[attr-defined]
+    world, free = pool
+    reference, raced = free.pop(), free.pop()
+    natural = sorted(seen, key=WEBHOOK_STATUSES.index)
+    arrivals = data.draw(st.permutations(natural + data.draw(st.lists(st.sampled_from(natural), max_size=4))))
+    cuts = sorted(data.draw(st.sets(st.integers(1, max(1, len(arrivals) - 1)), max_size=3)))
+    batches = [
+        arrivals[start:end] for start, end in itertools.pairwise([0, *cuts, len(arrivals)]) if arrivals[start:end]
+    ]
+    async with runtime.unit_of_work() as session:
+        wamid_of = dict(
+            (
+                await session.execute(
+                    select(Message.id, Message.provider_message_id).where(Message.id.in_([reference, raced]))
+                )
+            ).all()
+        )
+    for status in natural:
+        async with runtime.unit_of_work() as session:
+            await inbound.apply_status(session, world.inbox, receipt(world, wamid_of[reference], status))
+    for batch in batches:
+        async with runtime.unit_of_work() as session:
+            updates = [receipt(world, wamid_of[raced], status) for status in batch]
+            if len(updates) == 1:
+                await inbound.apply_status(session, world.inbox, updates[0])
+            else:
+                await inbound.apply_statuses(session, world.inbox, updates)
+    async with runtime.unit_of_work() as session:
+        rows = {
+            m.id: m
+            for m in (await session.execute(select(Message).where(Message.id.in_([reference, raced])))).scalars()
+        }
+
+    def state(message: Message) -> tuple[object, ...]:
+        return (message.status, message.error_code, message.error_title, message.pricing, message.provider_timestamp)
+
+    assert state(rows[raced]) == state(rows[reference])
+    assert rows[raced].status is fold_statuses(MessageStatus.sent, seen)
