@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from factories import World, make_world
 from mostrador.channels.whatsapp.signature import sign
 from mostrador.models import (
+    Contact,
     Conversation,
     Message,
     MessageStatus,
@@ -287,6 +288,43 @@ class TestStoreThenProcess:
         assert event.state is WebhookEventState.failed
         assert event.last_error and "unreadable" in event.last_error
         assert await count(runtime, Message) == 0
+
+    async def test_a_customer_who_changes_number_keeps_contact_and_conversation(
+        self, client: httpx.AsyncClient, runtime: Runtime, jobs: InProcessJobBackend, world: World
+    ) -> None:
+        old, new = "5215512345678", "5215587654321"
+
+        def by_phone_only(body: bytes) -> bytes:  # no BSUID that would find the contact anyway
+            payload = json.loads(body)
+            for contact in payload["entry"][0]["changes"][0]["value"].get("contacts", []):
+                contact.pop("user_id", None)
+            return json.dumps(payload).encode()
+
+        await post(client, by_phone_only(text_webhook("wamid.before", body="Hola", wa_id=old)))
+        await jobs.drain()
+        changed = json.loads(text_webhook("wamid.sys", wa_id=old, ts=1_763_880_060))
+        value = changed["entry"][0]["changes"][0]["value"]
+        del value["contacts"]
+        value["messages"][0] = {
+            "from": old,
+            "id": "wamid.sys",
+            "timestamp": "1763880060",
+            "type": "system",
+            "system": {"body": f"Ana changed from {old} to {new}", "wa_id": new, "type": "user_changed_number"},
+        }
+        await post(client, json.dumps(changed).encode())
+        await jobs.drain()
+        await post(client, by_phone_only(text_webhook("wamid.after", body="Soy Ana", wa_id=new, ts=1_763_880_120)))
+        await jobs.drain()
+        async with runtime.unit_of_work() as session:
+            contacts = (await session.execute(select(Contact))).scalars().all()
+            conversations = {m.conversation_id for m in (await session.execute(select(Message))).scalars()}
+        assert [(c.wa_id, c.phone_e164) for c in contacts] == [(new, "+5215587654321")]
+        assert len(conversations) == 1
+        # a late message from the old number still finds them
+        await post(client, by_phone_only(text_webhook("wamid.late", body="(antes)", wa_id=old, ts=1_763_880_050)))
+        await jobs.drain()
+        assert await count(runtime, Contact) == 1
 
     async def test_concurrent_first_messages_from_one_customer_open_one_conversation(
         self, client: httpx.AsyncClient, runtime: Runtime, jobs: InProcessJobBackend, world: World

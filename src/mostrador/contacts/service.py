@@ -222,6 +222,26 @@ class ContactService:
             return {}
         return created
 
+    async def change_number(self, session: AsyncSession, inbox: Inbox, contact: Contact, new_wa_id: str) -> bool:
+        """The customer moved to a new number (WhatsApp's ``user_changed_number``): they keep their contact and
+        history, and messages from either number find them. False, and nothing changes, when the new number is
+        already someone else's in this inbox (they wrote from it first): merging two contacts is an agent's call.
+        """
+        known = await ContactIdentityRepository.from_session(session).find(contact.account_id, inbox.id, [new_wa_id])
+        if any(row.contact_id != contact.id for row in known):
+            return False
+        contact.wa_id = new_wa_id
+        contact.phone_e164 = wa_id_to_e164(new_wa_id)
+        if not known:
+            session.add(
+                ContactIdentity(
+                    account_id=contact.account_id, inbox_id=inbox.id, contact_id=contact.id, source_id=new_wa_id
+                )
+            )
+        await session.flush()
+        self._changed(session, contact)
+        return True
+
     async def _resolve_once(self, session: AsyncSession, inbox: Inbox, identity: ChannelIdentity) -> Contact:
         contacts = ContactRepository.from_session(session)
         identities = ContactIdentityRepository.from_session(session)

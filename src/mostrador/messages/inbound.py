@@ -12,6 +12,7 @@ from mostrador.contacts.service import ChannelIdentity
 from mostrador.contacts.service import contact as contact_service
 from mostrador.conversations.service import conversation as conversation_service
 from mostrador.kit.time import utc_now
+from mostrador.logging import get_logger
 from mostrador.messages.repository import MessageRepository, MessageStatusEventRepository
 from mostrador.messages.status import TrackedMessage, fold_message
 from mostrador.models import (
@@ -24,6 +25,8 @@ from mostrador.models import (
 )
 from mostrador.realtime import RealtimeEvent, publish
 from mostrador.worker import enqueue
+
+log = get_logger(__name__)
 
 MEDIA_TYPES = frozenset(
     {MessageType.IMAGE, MessageType.AUDIO, MessageType.VIDEO, MessageType.DOCUMENT, MessageType.STICKER}
@@ -123,6 +126,11 @@ class InboundService:
             content = row["content"]
             if event.message_type in MEDIA_TYPES and isinstance(content, dict) and content.get("media_id"):
                 attachments.append(_attachment(inbox.account_id, message_id, event.message_type.value, content))
+            new_number = _changed_number(event)
+            if new_number is not None and not await contact_service.change_number(
+                session, inbox, contacts[identity], new_number
+            ):
+                log.warning("contact.number_taken", contact_id=contacts[identity].id, new_wa_id=new_number)
             if event.message_type not in (MessageType.REACTION, MessageType.SYSTEM):
                 conversation_service.note_customer_message(
                     conversation,
@@ -223,6 +231,14 @@ def _identity(event: InboundMessage) -> ChannelIdentity:
         name=event.sender.profile_name or "",
         username=event.sender.username,
     )
+
+
+def _changed_number(event: InboundMessage) -> str | None:
+    """The customer's new number when this is WhatsApp's note that they changed it."""
+    if event.message_type is not MessageType.SYSTEM or event.content.get("type") != "user_changed_number":
+        return None
+    new = event.content.get("new_wa_id")
+    return new if isinstance(new, str) and new and new != event.sender.wa_id else None
 
 
 def _target_provider_id(event: InboundMessage) -> str | None:
