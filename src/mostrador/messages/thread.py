@@ -219,7 +219,7 @@ class ThreadService:
             account_id, sorted({r.sender_user_id for r in shown if r.sender_user_id is not None})
         )
         latest: dict[int, dict[bool, Message]] = {}
-        for reaction in reactions:
+        for reaction in sorted(reactions, key=_arrival):  # the customer's last word wins, whatever Meta's order
             if reaction.reply_to_id is not None:
                 latest.setdefault(reaction.reply_to_id, {})[reaction.direction is Direction.inbound] = reaction
         items: list[ThreadItem] = []
@@ -263,7 +263,8 @@ def _original_wamid(message: Message) -> str | None:
 
 
 def _arrival(message: Message) -> tuple[float, int]:
-    """When the customer made the change (Meta may deliver two edits out of order), then our order."""
+    """When the customer made the change (Meta may deliver two edits, or a reaction and its removal, out of
+    order), then our order."""
     return (message.provider_timestamp.timestamp() if message.provider_timestamp else 0.0, message.id)
 
 

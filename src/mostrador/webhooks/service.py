@@ -74,6 +74,44 @@ def body_key(body: bytes) -> str:
     return digest.hexdigest()
 
 
+# phone_number_quality_update events that say how the number's quality stands (the others: UPGRADE, DOWNGRADE,
+# ONBOARDING, THROUGHPUT_UPGRADE… are about its limits).
+QUALITY_EVENTS = frozenset({"FLAGGED", "UNFLAGGED"})
+# account_update events that describe the account's standing; the others (pricing tiers, partners, country…) are
+# notices, kept in the audit log only, which must not hide a standing restriction.
+STANDING_EVENTS = frozenset(
+    {"VERIFIED_ACCOUNT", "DISABLED_UPDATE", "ACCOUNT_VIOLATION", "ACCOUNT_RESTRICTION", "ACCOUNT_DELETED"}
+)
+
+
+def updated_components(
+    current: Sequence[dict[str, object]] | None, value: dict[str, object]
+) -> list[dict[str, object]]:
+    """A template's components with the texts of a ``message_template_components_update`` in place: the body
+    (``message_template_element``), a text header (``_title``), the footer and the buttons. What the webhook does
+    not carry (a media header, examples) is kept."""
+    by_type = {str(c.get("type", "")).upper(): dict(c) for c in current or [] if isinstance(c, dict)}
+    body, title, footer = (_str(value.get(f"message_template_{part}")) for part in ("element", "title", "footer"))
+    if body is not None:
+        by_type["BODY"] = {**by_type.get("BODY", {}), "type": "BODY", "text": body}
+    if title is not None and by_type.get("HEADER", {}).get("format", "TEXT") == "TEXT":
+        by_type["HEADER"] = {**by_type.get("HEADER", {}), "type": "HEADER", "format": "TEXT", "text": title}
+    if footer is not None:
+        by_type["FOOTER"] = {"type": "FOOTER", "text": footer}
+    buttons = value.get("message_template_buttons")
+    if isinstance(buttons, list):
+        by_type["BUTTONS"] = {"type": "BUTTONS", "buttons": [_button(b) for b in buttons if isinstance(b, dict)]}
+    order = ("HEADER", "BODY", "FOOTER", "BUTTONS")
+    return [by_type[kind] for kind in order if kind in by_type] + [c for k, c in by_type.items() if k not in order]
+
+
+def _button(raw: dict[str, object]) -> dict[str, object]:
+    """``{"message_template_button_type": "URL", "message_template_button_url": …}`` → ``{"type": "URL", "url": …}``"""
+    prefix = "message_template_button_"
+    button = {key.removeprefix(prefix): item for key, item in raw.items() if key.startswith(prefix)}
+    return {"type": str(button.pop("type", "")).upper(), **button}
+
+
 class _StatusesAhead(Exception):
     pass
 
@@ -404,12 +442,13 @@ class WebhookIntake:
                 template.quality = event.new_quality_score
             if event.new_category or event.category:
                 template.category = (event.new_category or event.category or template.category).upper()
-            components = event.value.get("components") if isinstance(event.value, dict) else None
-            if event.field == "message_template_components_update" and isinstance(components, list):
-                template.components = components
+            updated = event.field == "message_template_components_update" and isinstance(event.value, dict)
+            if updated:
+                template.components = updated_components(template.components, event.value)
             await session.flush()
-            if not template.components:
-                enqueue(session, "templates.sync", inbox.id)  # status webhooks carry no content: fetch it
+            if updated or not template.components:
+                # status webhooks carry no content, and an update only its texts: Meta's copy has the rest
+                enqueue(session, "templates.sync", inbox.id)
 
     async def _apply_preference(
         self, session: AsyncSession, router: _InboxRouter, event: UserPreferenceUpdate, report: ProcessReport
@@ -438,15 +477,18 @@ class WebhookIntake:
         if display:
             inboxes = [i for i in inboxes if _digits(i.display_phone_number) == _digits(display)] or inboxes
         for inbox in inboxes:
+            name = _str(value.get("event")) or ""
             if event.field == "phone_number_quality_update":
-                inbox.messaging_limit = _str(value.get("current_limit")) or inbox.messaging_limit
-                inbox.quality_rating = _str(value.get("event")) or inbox.quality_rating
-            elif event.field == "account_update":
-                description = _str(value.get("event")) or ""
+                # The daily limit moved from current_limit to max_daily_conversations_per_business (2026).
+                limit = _str(value.get("max_daily_conversations_per_business")) or _str(value.get("current_limit"))
+                inbox.messaging_limit = limit or inbox.messaging_limit
+                if name in QUALITY_EVENTS:  # the others are about the limit or the throughput, not the quality
+                    inbox.quality_rating = name
+            elif event.field == "account_update" and name in STANDING_EVENTS:
                 info = value.get("ban_info") or value.get("violation_info") or value.get("restriction_info")
                 if info:
-                    description = f"{description}: {json.dumps(info, ensure_ascii=False)[:150]}"
-                inbox.account_status = description or inbox.account_status
+                    name = f"{name}: {json.dumps(info, ensure_ascii=False)[:150]}"
+                inbox.account_status = name
             session.add(
                 AuditEvent(
                     account_id=inbox.account_id,
