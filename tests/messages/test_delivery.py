@@ -23,7 +23,7 @@ from mostrador.messages.delivery import delivery
 from mostrador.messages.inbound import inbound
 from mostrador.messages.service import Sender
 from mostrador.messages.service import message as message_service
-from mostrador.models import AuditEvent, Contact, Conversation, Message, MessageStatus, SenderKind
+from mostrador.models import AuditEvent, Contact, Conversation, Inbox, Message, MessageStatus, SenderKind
 from mostrador.runtime import Runtime
 from mostrador.worker.backends import InProcessJobBackend
 
@@ -356,3 +356,28 @@ async def test_a_resent_message_is_tracked_by_its_new_attempt_alone(
     assert audit.subject_id == message.id
     assert audit.data["error"]["code"] == 131026 and audit.data["provider_message_id"] == "wamid.sent1"
     assert [entry["status"] for entry in audit.data["timeline"]] == ["sent", "failed"]
+
+
+async def test_each_number_is_paced_at_its_own_throughput(runtime: Runtime, world: World, fake_time: FakeTime) -> None:
+    """A coexistence number allowed 20 msg/s is paced at 85 % of that (17/s, burst 1), whatever the server's
+    default of 80; the limit is read from the inbox row, so every worker paces the number alike."""
+    async with runtime.unit_of_work() as session:
+        await session.execute(update(Inbox).where(Inbox.id == world.inbox.id).values(throughput_mps=20))
+    runtime.graph_transport = httpx.MockTransport(ScriptedGraph([]).handler)
+    async with runner_held(runtime):
+        ids = []
+        for index in range(3):  # three customers: no pair limit in the way
+            async with runtime.unit_of_work() as session:
+                contact = await contact_service.resolve_identity(
+                    session, world.inbox, ChannelIdentity(f"3460011100{index}", None, "Cliente")
+                )
+                conversation = await conversation_service.route_inbound(session, world.inbox, contact)
+                conversation.window_expires_at = utc_now() + timedelta(hours=20)
+                await session.flush()
+                sent = await message_service.send_text(
+                    session, world.inbox, conversation, contact, Sender(SenderKind.agent, world.admin), "Hola"
+                )
+                ids.append(sent.id)
+        for message_id in ids:
+            await delivery.deliver(runtime, message_id)
+    assert fake_time.slept == pytest.approx([1 / 17, 2 / 17])  # the first goes at once

@@ -346,6 +346,28 @@ class TestInboxes:
         async with runtime.unit_of_work() as session:
             assert (await inbox_service.get(session, world.account.id, world.inbox.id)).auto_assign is True
 
+        async with runtime.unit_of_work() as session:
+            assert (await inbox_service.get(session, world.account.id, world.inbox.id)).throughput_mps is None
+        page = await admin_client.get(url)
+        assert 'name="throughput_mps" type="number" value="" placeholder="80"' in page.text
+        upgraded = await admin_client.post(
+            url, data={"name": "Tienda Norte", "throughput_mps": "1000", "csrf_token": token}
+        )
+        assert upgraded.status_code == 303
+        async with runtime.unit_of_work() as session:
+            assert (await inbox_service.get(session, world.account.id, world.inbox.id)).throughput_mps == 1000
+        assert 'name="throughput_mps" type="number" value="1000"' in (await admin_client.get(url)).text
+        too_fast = await admin_client.post(
+            url, data={"name": "Tienda Norte", "throughput_mps": "5000", "csrf_token": token}
+        )
+        assert (
+            too_fast.status_code == 422 and 'aria-invalid="true" aria-describedby="e-f-throughput_mps"' in too_fast.text
+        )
+        cleared = await admin_client.post(url, data={"name": "Tienda Norte", "throughput_mps": "", "csrf_token": token})
+        assert cleared.status_code == 303
+        async with runtime.unit_of_work() as session:
+            assert (await inbox_service.get(session, world.account.id, world.inbox.id)).throughput_mps is None
+
         empty = await admin_client.post(url, data={"name": " ", "csrf_token": token})
         assert empty.status_code == 422 and "Este campo es obligatorio." in empty.text
         async with as_user(app, agent.email) as client:

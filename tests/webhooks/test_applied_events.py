@@ -199,6 +199,8 @@ class TestPhoneNumberQualityUpdate:
         inbox = await get_inbox(runtime, world.inbox.id)
         assert inbox.messaging_limit == "TIER_UNLIMITED"
         assert inbox.quality_rating == "GREEN"
+        # a throughput upgrade lifts the number to Meta's 1,000 messages per second; a limit upgrade does not
+        assert inbox.throughput_mps == (1000 if event == "THROUGHPUT_UPGRADE" else None)
 
 
 # --------------------------------------------------------------------------------------------------

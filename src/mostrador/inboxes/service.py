@@ -67,6 +67,8 @@ class InboxService:
             if data.auto_assign and not inbox.auto_assign:
                 offer_capacity(session, inbox.account_id)  # what waited while it was off
             inbox.auto_assign = data.auto_assign
+        if "throughput_mps" in data.model_fields_set:  # sent empty: back to the server's default
+            inbox.throughput_mps = data.throughput_mps
         await session.flush()
         return inbox
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Select
+from sqlalchemy import Delete, Select
 
-S = TypeVar("S", bound="Select[*tuple[Any, ...]]")
+S = TypeVar("S", bound="Select[*tuple[Any, ...]] | Delete")
 
 
 def scoped(statement: S, model: type[Any], account_id: int) -> S:
     column = getattr(model, "account_id", None)
     if column is None:
         raise TypeError(f"{model.__name__} has no account_id: it is not a tenant table")
-    return statement.where(column == account_id)
+    return cast(S, statement.where(column == account_id))

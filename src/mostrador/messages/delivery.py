@@ -201,6 +201,9 @@ class Delivery:
         if message.send_slot_at is not None:  # booked when this send was deferred: the slot is this message's
             wait = max(0.0, (as_utc(message.send_slot_at) - now).total_seconds())
         else:
+            # Every process reads the number's limit from its row, so they all pace it alike.
+            limit = runtime.throughput.limit_for_tier(inbox.throughput_mps) if inbox.throughput_mps else None
+            runtime.throughput.set_limit(inbox.channel_key, limit)
             wait = max(
                 await runtime.throughput.reserve(inbox.channel_key),
                 await runtime.pair_rate.reserve(_pair_key(runtime, inbox, recipient)),

@@ -259,6 +259,8 @@ def _message_row(
         content["referral"] = event.referral
     if event.referred_product:
         content["referred_product"] = event.referred_product
+    if event.identity:  # the security notification: the customer's identity key changed (hash, acknowledged)
+        content["identity"] = event.identity
     if event.errors:
         content["errors"] = [
             {"code": e.code, "title": e.title, "details": e.details or e.message} for e in event.errors

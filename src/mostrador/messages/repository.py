@@ -153,10 +153,9 @@ class MessageStatusEventRepository(RepositoryBase[MessageStatusEvent]):
     async def retire(self, account_id: int, message_id: int) -> list[TimelineEntry]:
         """Take a message's timeline away (its statuses no longer describe the message) and return it."""
         timeline = (await self.timelines(account_id, [message_id])).get(message_id, [])
+        statement = scoped(delete(MessageStatusEvent), MessageStatusEvent, account_id)
         await self.session.execute(
-            delete(MessageStatusEvent)
-            .where(MessageStatusEvent.account_id == account_id, MessageStatusEvent.message_id == message_id)
-            .execution_options(synchronize_session=False)
+            statement.where(MessageStatusEvent.message_id == message_id).execution_options(synchronize_session=False)
         )
         return timeline
 

@@ -26,4 +26,7 @@ class Inbox(IdMixin, TimestampMixin, Base):
     quality_rating: Mapped[str | None] = mapped_column(String(20), default=None)
     messaging_limit: Mapped[str | None] = mapped_column(String(40), default=None)
     account_status: Mapped[str | None] = mapped_column(String(200), default=None)
+    # Messages per second Meta allows this number: 1,000 after a throughput upgrade, 20 for a coexistence
+    # number; None: the server's default (MOSTRADOR_WA_THROUGHPUT_MPS, 80).
+    throughput_mps: Mapped[float | None] = mapped_column(default=None)
     last_assigned_user_id: Mapped[int | None] = mapped_column(default=None)

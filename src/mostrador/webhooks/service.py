@@ -32,6 +32,7 @@ from mostrador.inboxes.adapters import capabilities_for
 from mostrador.inboxes.service import inbox as inbox_service
 from mostrador.kit.batching import Batcher
 from mostrador.kit.db.savepoint import savepoint
+from mostrador.kit.ratelimit import MAX_THROUGHPUT_PER_S
 from mostrador.kit.time import utc_now
 from mostrador.logging import get_logger
 from mostrador.messages.inbound import inbound
@@ -484,6 +485,8 @@ class WebhookIntake:
                 inbox.messaging_limit = limit or inbox.messaging_limit
                 if name in QUALITY_EVENTS:  # the others are about the limit or the throughput, not the quality
                     inbox.quality_rating = name
+                elif name == "THROUGHPUT_UPGRADE":
+                    inbox.throughput_mps = MAX_THROUGHPUT_PER_S
             elif event.field == "account_update" and name in STANDING_EVENTS:
                 info = value.get("ban_info") or value.get("violation_info") or value.get("restriction_info")
                 if info:

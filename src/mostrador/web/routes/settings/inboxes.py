@@ -67,7 +67,8 @@ def _detail_context(request: Request, inbox: Inbox, runtime: RuntimeDep, **extra
         "created": request.query_params.get("created") == "1",
         "webhook_url": webhook_url(runtime),
         "verify_token": runtime.settings.wa_verify_token,
-        "values": {"name": inbox.name},
+        "default_throughput": f"{runtime.settings.wa_throughput_mps:g}",
+        "values": {"name": inbox.name, "throughput_mps": f"{inbox.throughput_mps:g}" if inbox.throughput_mps else ""},
         "errors": {},
         **extra,
     }
@@ -85,11 +86,13 @@ async def inbox_detail(
 async def update_inbox(
     request: Request, inbox_id: Id, _user: AdminAgent, session: SessionDep, shell: ShellDep, runtime: RuntimeDep
 ) -> Response:
-    """Name and auto-assignment. An unticked checkbox is not sent at all, so its absence means "off"."""
+    """Name, auto-assignment and the number's throughput. An unticked checkbox is not sent at all, so its absence
+    means "off"; an empty throughput means the server's default."""
     found = await inbox_service.get(session, shell.account.id, inbox_id)
     form = await read_form(request)
-    values = {"name": form.get("name", "").strip()}
-    data, errors = parse(InboxUpdate, {**values, "auto_assign": "auto_assign" in form})
+    values = {"name": form.get("name", "").strip(), "throughput_mps": form.get("throughput_mps", "").strip()}
+    fields = {**values, "throughput_mps": values["throughput_mps"] or None, "auto_assign": "auto_assign" in form}
+    data, errors = parse(InboxUpdate, fields)
     if data is None:
         context = _detail_context(request, found, runtime, values=values, errors=errors)
         return render(request, "settings/inbox_detail.html", context, status_code=422)
