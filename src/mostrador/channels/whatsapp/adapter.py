@@ -50,7 +50,10 @@ class WhatsAppConfig(BaseModel):
     api_version: str = DEFAULT_API_VERSION
     auth_header: str = DEFAULT_AUTH_HEADER  # e.g. "D360-API-KEY", "X-API-Key"
     auth_scheme: str = DEFAULT_AUTH_SCHEME  # e.g. "Basic"; "" sends the raw token
-    app_secret: SecretStr | None = None  # overrides the app-wide secret for this number
+    # The adapter's own verify_request/verify_subscription use these when set. POST /webhooks/whatsapp does not:
+    # it checks the signature before it knows the number (routing needs the parsed body), with the app-wide
+    # MOSTRADOR_WA_APP_SECRET, so every number of one Meta app shares its secret.
+    app_secret: SecretStr | None = None
     verify_token: SecretStr | None = None
     timeout_seconds: float = Field(default=30.0, gt=0)
 
