@@ -193,6 +193,18 @@ class TestStored:
         assert attachment.storage_key and attachment.storage_key.endswith(".pdf")
         assert await runtime.media.get(attachment.storage_key) == PDF
 
+    async def test_audio_in_an_mp4_with_a_video_brand_is_kept_as_audio(
+        self, client: httpx.AsyncClient, runtime: Runtime, jobs: InProcessJobBackend, world: World
+    ) -> None:
+        """An .m4a recorded on many phones says 'isom' (an MP4 brand), not 'M4A ': the container is the same."""
+        m4a = b"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00isomiso2mp41" + bytes(64)
+        graph = MediaGraph(files={"audio-1": m4a}, media_mime={"audio-1": "audio/mp4"})
+
+        attachment = await receive(client, runtime, jobs, graph, "audio", {"id": "audio-1", "mime_type": "audio/mp4"})
+
+        assert attachment.state is AttachmentState.stored, attachment.error
+        assert attachment.mime_type == "audio/mp4"
+
 
 class TestRefused:
     async def test_declared_size_over_the_limit_is_refused_without_downloading(

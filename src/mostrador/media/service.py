@@ -29,6 +29,7 @@ from mostrador.media.errors import EmptyMedia, MediaTooLarge, MediaTypeRefused
 from mostrador.media.repository import AttachmentRepository
 from mostrador.media.sniff import (
     CONTAINERS,
+    ISO_MEDIA,
     claimed_type,
     codec,
     compatible,
@@ -294,10 +295,12 @@ class MediaService:
         container_member = not strict and sniffed in CONTAINERS and not recognisable(declared or "")
         if declared is not None and not compatible(declared, sniffed) and not container_member:
             return _Refused(f"type mismatch: the content is {sniffed}, not the declared {declared}")
-        if strict and claim.rule is not None and not claim.rule.allows(sniffed):
+        same_container = declared in ISO_MEDIA and sniffed in ISO_MEDIA  # e.g. audio/mp4 whose brand says video
+        accepted_as = declared if declared is not None and same_container else sniffed
+        if strict and claim.rule is not None and not claim.rule.allows(accepted_as):
             return _Refused(f"type not accepted: {sniffed} is not accepted as {claim.kind}")
-        if declared is not None and (declared == sniffed or sniffed in CONTAINERS):
-            return _Fetched(content, declared)  # as precise or more (a .docx is a zip)
+        if declared is not None and (declared == sniffed or sniffed in CONTAINERS or same_container):
+            return _Fetched(content, declared)  # as precise or more (a .docx is a zip, an .m4a an MP4)
         return _Fetched(content, sniffed)
 
     def _stored(

@@ -78,7 +78,13 @@ def compatible(declared: str | None, sniffed: str | None) -> bool:
         return True
     if sniffed == "application/x-ole-storage" and base in OLE:
         return True
+    if base in ISO_MEDIA and sniffed in ISO_MEDIA:
+        return True  # one container for sound and picture: the brand does not say which an .m4a or .mp4 holds
     return base.split("/")[0] == sniffed.split("/")[0] == "audio"
+
+
+# ISO base media files (``ftyp``): an audio-only .m4a often carries a video brand (isom, mp42).
+ISO_MEDIA = frozenset({"audio/mp4", "video/mp4", "audio/3gpp", "video/3gpp"})
 
 
 # Containers whose members the magic bytes cannot tell apart: the file name or the declared type decides, but only
