@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -139,3 +140,21 @@ def status_update(world: World, provider_message_id: str, status: str, **fields:
         provider_status=status,
         **({"timestamp": utc_now()} | fields),
     )
+
+
+def messages_body(
+    messages: list[dict[str, Any]],
+    contacts: list[dict[str, Any]],
+    *,
+    phone_number_id: str = "106540352242922",
+    waba_id: str = "102290129340398",
+) -> bytes:
+    """A ``messages`` webhook body as Meta posts it: one entry, one change, these messages and contacts."""
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "34910000000", "phone_number_id": phone_number_id},
+        "contacts": contacts,
+        "messages": messages,
+    }
+    change = {"field": "messages", "value": value}
+    return json.dumps({"object": "whatsapp_business_account", "entry": [{"id": waba_id, "changes": [change]}]}).encode()

@@ -5,7 +5,6 @@ retried with backoff, refusals and permanent failures recorded on the attachment
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -17,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 import mostrador.media.service as media_service
-from factories import World, make_world
+from factories import World, make_world, messages_body
 from graph_double import GraphDouble
 from mostrador.channels.base import ChannelRetriableError
 from mostrador.channels.whatsapp.signature import sign
@@ -92,26 +91,7 @@ class MediaGraph(GraphDouble):
 
 def media_webhook(kind: str, media: dict[str, Any], wamid: str = "wamid.M1", wa_id: str = "5215512345678") -> bytes:
     message = {"from": wa_id, "id": wamid, "timestamp": "1763880000", "type": kind, kind: media}
-    payload = {
-        "object": "whatsapp_business_account",
-        "entry": [
-            {
-                "id": "102290129340398",
-                "changes": [
-                    {
-                        "field": "messages",
-                        "value": {
-                            "messaging_product": "whatsapp",
-                            "metadata": {"display_phone_number": "34910000000", "phone_number_id": "106540352242922"},
-                            "contacts": [{"profile": {"name": "Ana Martínez"}, "wa_id": wa_id}],
-                            "messages": [message],
-                        },
-                    }
-                ],
-            }
-        ],
-    }
-    return json.dumps(payload).encode()
+    return messages_body([message], [{"profile": {"name": "Ana Martínez"}, "wa_id": wa_id}])
 
 
 @pytest.fixture

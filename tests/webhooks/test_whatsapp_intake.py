@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from factories import World, make_world
+from factories import World, make_world, messages_body
 from mostrador.channels.whatsapp.signature import sign
 from mostrador.models import (
     Contact,
@@ -34,34 +34,9 @@ def text_webhook(
     wa_id: str = "5215512345678",
     ts: int = 1_763_880_000,
 ) -> bytes:
-    payload = {
-        "object": "whatsapp_business_account",
-        "entry": [
-            {
-                "id": "102290129340398",
-                "changes": [
-                    {
-                        "field": "messages",
-                        "value": {
-                            "messaging_product": "whatsapp",
-                            "metadata": {"display_phone_number": "34910000000", "phone_number_id": phone_number_id},
-                            "contacts": [{"profile": {"name": "Ana Martínez"}, "wa_id": wa_id, "user_id": "MX.1"}],
-                            "messages": [
-                                {
-                                    "from": wa_id,
-                                    "id": wamid,
-                                    "timestamp": str(ts),
-                                    "type": "text",
-                                    "text": {"body": body},
-                                }
-                            ],
-                        },
-                    }
-                ],
-            }
-        ],
-    }
-    return json.dumps(payload).encode()
+    message = {"from": wa_id, "id": wamid, "timestamp": str(ts), "type": "text", "text": {"body": body}}
+    contact = {"profile": {"name": "Ana Martínez"}, "wa_id": wa_id, "user_id": "MX.1"}
+    return messages_body([message], [contact], phone_number_id=phone_number_id)
 
 
 async def post(client: httpx.AsyncClient, body: bytes, secret: str = SECRET) -> httpx.Response:
