@@ -345,6 +345,7 @@ async def test_a_resent_message_is_tracked_by_its_new_attempt_alone(
     await jobs.drain()
     again = await stored(runtime, message.id)
     assert (again.status, again.provider_message_id, again.error_code) == (MessageStatus.sent, "wamid.sent2", None)
+    assert again.attempts == 1  # the new attempt starts with every retry ahead of it
 
     await receipt("wamid.sent2", "sent")  # the old attempt's "failed" no longer decides the row
     assert (await stored(runtime, message.id)).status is MessageStatus.sent

@@ -156,6 +156,20 @@ class TestPhoneNumberQualityUpdate:
         assert (named.quality_rating, named.messaging_limit) == ("FLAGGED", "TIER_10K")
         assert (untouched.quality_rating, untouched.messaging_limit) == ("GREEN", "TIER_1K")
 
+    async def test_an_event_for_a_number_no_inbox_shows_changes_none_of_several(
+        self, client: httpx.AsyncClient, runtime: Runtime, jobs: InProcessJobBackend
+    ) -> None:
+        world = await make_world(runtime)
+        other = await add_inbox(runtime, world, "106540352242999", "+34 910 000 001")
+        value = {"display_phone_number": "34910999999", "event": "THROUGHPUT_UPGRADE", "current_limit": "TIER_10K"}
+        await deliver(client, jobs, waba_change("phone_number_quality_update", value))
+        for inbox_id in (world.inbox.id, other.id):
+            inbox = await get_inbox(runtime, inbox_id)
+            assert (inbox.throughput_mps, inbox.messaging_limit) == (None, None)
+        async with runtime.unit_of_work() as session:
+            event = (await session.execute(select(WebhookEvent))).scalar_one()
+        assert event.last_error and "34910999999" in event.last_error
+
     async def test_limit_change_with_old_limit_sets_the_current_limit(
         self, client: httpx.AsyncClient, runtime: Runtime, jobs: InProcessJobBackend
     ) -> None:

@@ -21,6 +21,7 @@ from graph_double import GraphDouble
 from mostrador.channels.base import ChannelRetriableError
 from mostrador.channels.whatsapp.signature import sign
 from mostrador.media.service import FETCH_BACKOFF_BASE_S, MAX_FETCH_ATTEMPTS, media
+from mostrador.media.sniff import compatible, sniff
 from mostrador.models import Attachment, AttachmentState, Message
 from mostrador.runtime import Runtime
 from mostrador.worker.backends import InProcessJobBackend
@@ -340,3 +341,24 @@ async def sign_in(client: httpx.AsyncClient, world: World) -> None:
         data={"email": world.admin.email, "password": "correct horse", "csrf_token": token.group(1), "next": "/"},
     )
     assert response.status_code == 303, response.text[:300]
+
+
+@pytest.mark.parametrize(
+    ("head", "sniffed"),
+    [
+        (b"\xff\xf1\x50\x80", "audio/aac"),  # ADTS, no CRC
+        (b"\xff\xf0\x50\x80", "audio/aac"),  # ADTS with CRC
+        (b"\xff\xf9\x50\x80", "audio/aac"),  # MPEG-2 ADTS
+        (b"\xff\xfb\x90\x64", "audio/mpeg"),  # MP3
+        (b"\xff\xfa\x90\x64", "audio/mpeg"),  # MP3 with CRC
+        (b"\xff\xe3\x18\xc4", "audio/mpeg"),  # MPEG-2.5 layer III
+        (b"\xff\xd8\xff\xe0", "image/jpeg"),
+    ],
+)
+def test_audio_frames_are_told_from_each_other_and_from_jpeg(head: bytes, sniffed: str) -> None:
+    assert sniff(head + bytes(60)) == sniffed
+
+
+@pytest.mark.parametrize(("brand", "declared"), [(b"qt  ", "video/quicktime"), (b"heic", "image/heic")])
+def test_iso_files_of_other_brands_are_what_they_say(brand: bytes, declared: str) -> None:
+    assert compatible(declared, sniff(b"\x00\x00\x00\x18ftyp" + brand + bytes(52)))

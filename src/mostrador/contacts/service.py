@@ -254,7 +254,10 @@ class ContactService:
         if contact is None:
             contact = Contact(account_id=inbox.account_id, name=identity.name)
             session.add(contact)
-        if identity.wa_id and contact.wa_id != identity.wa_id:
+        vouched = bool(identity.bsuid) and contact.bsuid == identity.bsuid  # the stable id says it is them
+        if identity.wa_id and contact.wa_id != identity.wa_id and (not contact.wa_id or vouched):
+            # A new number under the same BSUID is theirs now; a message from a number they left (found by its
+            # old identity, a late delivery or a retry) does not take them back to it.
             contact.wa_id = identity.wa_id
             contact.phone_e164 = wa_id_to_e164(identity.wa_id)
         if identity.bsuid and not contact.bsuid:

@@ -21,7 +21,7 @@ class InboxUpdate(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     auto_assign: bool | None = None
     # Meta's limit for this number (80 by default, 1,000 after an upgrade, 20 for coexistence numbers).
-    throughput_mps: float | None = Field(default=None, gt=0, le=1000)
+    throughput_mps: float | None = Field(default=None, ge=1, le=1000)
 
 
 class InboxRead(BaseModel):

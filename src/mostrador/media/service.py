@@ -51,14 +51,16 @@ MAX_FETCH_ATTEMPTS = 6
 FETCH_BACKOFF_BASE_S = 2.0
 FETCH_BACKOFF_CAP_S = 300.0
 MAX_FILENAME = 240  # WhatsApp shows a document's name; longer ones are refused
-# Kinds whose every accepted type has magic bytes: content that sniffs as nothing is refused. Documents may be
-# plain text, CSV, … (no magic bytes): only a recognisable declared type is held to its bytes.
-STRICT_KINDS = frozenset({MediaKind.IMAGE.value, MediaKind.AUDIO.value, MediaKind.VIDEO.value, MediaKind.STICKER.value})
+# Kinds whose every accepted type has magic bytes we know (JPEG, PNG, WebP): content that sniffs as nothing is
+# refused. Audio and video come in more framings than we sniff, and documents may be plain text or CSV: there
+# only bytes that are recognisably something else than declared are refused, so a customer's file is not lost
+# to a gap in our signatures.
+STRICT_KINDS = frozenset({MediaKind.IMAGE.value, MediaKind.STICKER.value})
 
 
 def retry_delay(attempts: int, error: ChannelRetriableError) -> float:
-    """Seconds before the next try after ``attempts`` failed ones: exponential, and never sooner than the
-    provider asked (capped)."""
+    """Seconds before the next try after ``attempts`` failed ones: exponential, and never sooner than the error's
+    own first delay (a minute for an account's rate limit), capped."""
     backoff = backoff_seconds(attempts, base=FETCH_BACKOFF_BASE_S, cap=FETCH_BACKOFF_CAP_S)
     return max(backoff, min(error.defer_seconds, FETCH_BACKOFF_CAP_S))
 
@@ -285,7 +287,7 @@ class MediaService:
             return _Refused("empty file: the download had no content")
         declared = claimed_type(claim.declared_type) or claimed_type(provider_type)
         sniffed = sniff(content)
-        strict = claim.kind in STRICT_KINDS  # images, audio, video, stickers: every accepted type has magic bytes
+        strict = claim.kind in STRICT_KINDS  # images and stickers: every accepted type has magic bytes we know
         if sniffed is None:
             if strict or (declared is not None and recognisable(declared)):
                 return _Refused(f"type mismatch: the content is not {declared or 'a known ' + claim.kind + ' format'}")

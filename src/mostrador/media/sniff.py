@@ -34,10 +34,11 @@ def sniff(data: bytes) -> str | None:
         if brand in (b"M4A ", b"M4B "):
             return "audio/mp4"
         return "video/mp4"
-    if head[:2] in (b"\xff\xf1", b"\xff\xf9"):
-        return "audio/aac"
-    if head[:2] in (b"\xff\xfb", b"\xff\xf3", b"\xff\xf2"):
-        return "audio/mpeg"
+    if len(head) > 1 and head[0] == 0xFF:
+        if head[1] & 0xF6 == 0xF0:  # ADTS: 12-bit sync, layer 00 (with or without CRC, MPEG-2 or -4)
+            return "audio/aac"
+        if head[1] & 0xE0 == 0xE0 and head[1] & 0x06:  # an MPEG audio frame: 11-bit sync, a layer (MP3, MP2…)
+            return "audio/mpeg"
     for magic, offset, mime in SIGNATURES:
         if head[offset : offset + len(magic)] == magic:
             return mime
@@ -84,7 +85,10 @@ def compatible(declared: str | None, sniffed: str | None) -> bool:
 
 
 # ISO base media files (``ftyp``): an audio-only .m4a often carries a video brand (isom, mp42).
-ISO_MEDIA = frozenset({"audio/mp4", "video/mp4", "audio/3gpp", "video/3gpp"})
+# HEIC/AVIF photos and QuickTime films (an iPhone's, sent as documents) are ISO files too.
+ISO_MEDIA = frozenset(
+    {"audio/mp4", "video/mp4", "audio/3gpp", "video/3gpp", "video/quicktime", "image/heic", "image/heif", "image/avif"}
+)
 
 
 # Containers whose members the magic bytes cannot tell apart: the file name or the declared type decides, but only

@@ -219,6 +219,8 @@ class MessageService:
         longer adopt or describe the row. Its timeline is retired to an audit event (``message.resent``), so the
         new attempt's ``sent``/``failed`` are recorded and folded on their own instead of clashing with the old.
         """
+        # Locked first: a status job folding this row, or a second click, waits for this resend, then sees it.
+        await session.refresh(message, with_for_update=True)
         if message.status is not MessageStatus.failed:
             raise Unprocessable("only failed messages can be resent", code="not_failed")
         self.check_outbound(
@@ -254,6 +256,8 @@ class MessageService:
             )
         )
         message.status = MessageStatus.queued
+        message.attempts = 0  # a new attempt gets every retry, and backoff starts over
+        message.send_slot_at = None
         message.error_code = message.error_title = message.error_detail = None
         message.pricing = None
         message.provider_timestamp = None

@@ -474,9 +474,18 @@ class WebhookIntake:
     ) -> None:
         value = event.value if isinstance(event.value, dict) else {}
         inboxes = await router.for_event(event.channel_account_id, event.account_id)
+        if not inboxes:
+            report.notes.append(f"{event.field} for an unknown business account {event.account_id}")
         display = str(value.get("display_phone_number") or "")
         if display:
-            inboxes = [i for i in inboxes if _digits(i.display_phone_number) == _digits(display)] or inboxes
+            matching = [i for i in inboxes if _digits(i.display_phone_number) == _digits(display)]
+            if matching or event.field != "phone_number_quality_update":
+                inboxes = matching or inboxes  # an account's event without a number of ours: the whole account
+            elif len(inboxes) > 1:
+                # A number's event is that number's; a guess could, say, lift another number to 1,000/s. An
+                # account's only inbox is taken to be it (its display number may be missing or written otherwise).
+                report.notes.append(f"{event.field} for {display}, which no inbox of the account shows")
+                inboxes = []
         for inbox in inboxes:
             name = _str(value.get("event")) or ""
             if event.field == "phone_number_quality_update":
@@ -501,8 +510,6 @@ class WebhookIntake:
                     data=value,
                 )
             )
-        if not inboxes:
-            report.notes.append(f"{event.field} for an unknown business account {event.account_id}")
         await session.flush()
 
     async def replay(self, runtime: Runtime, since: datetime | None, states: list[WebhookEventState]) -> ReplayResult:

@@ -742,6 +742,21 @@ class TestShapeErrors:
         m = message(payload)
         assert m.timestamp is None and m.text == "Body Text"
 
+    def test_an_optional_field_of_an_odd_shape_is_left_out(self, load_fixture: Any) -> None:
+        payload = load_fixture("webhook_status_delivered.json")
+        payload["entry"][0]["changes"][0]["value"]["statuses"][0]["pricing"] = "PMP"
+        delivered = status(payload)
+        assert delivered.status is DeliveryStatus.DELIVERED and delivered.pricing is None
+        payload = load_fixture("webhook_text.json")
+        payload["entry"][0]["changes"][0]["value"]["messages"][0] |= {"referral": ["ad"], "context": 7}
+        m = message(payload)
+        assert (m.message_type, m.text, m.referral, m.reply_to_provider_id) == (
+            MessageType.TEXT,
+            "Body Text",
+            None,
+            None,
+        )
+
     def test_one_bad_message_does_not_cost_its_siblings(self, load_fixture: Any) -> None:
         payload = load_fixture("webhook_text.json")
         messages = payload["entry"][0]["changes"][0]["value"]["messages"]

@@ -16,10 +16,10 @@ Rules:
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from mostrador.channels.base import (
     AccountEvent,
@@ -39,6 +39,9 @@ from mostrador.channels.base import (
 )
 
 __all__ = ["WebhookShapeError", "parse_error_object", "parse_webhook", "parse_webhook_body"]
+
+_T = TypeVar("_T")
+_NO_ERRORS: tuple[ProviderError, ...] = ()
 
 OBJECT_WABA = "whatsapp_business_account"
 TEMPLATE_FIELDS = frozenset(
@@ -224,11 +227,12 @@ def parse_webhook(payload: object) -> list[InboundEvent]:
     return events
 
 
-def _timestamp_or_none(msg: dict[str, Any], path: str) -> datetime | None:
+def _lenient(read: Callable[[], _T], default: _T) -> _T:
+    """An optional field: its value, or ``default`` when its shape is wrong (the item is worth more than it)."""
     try:
-        return _timestamp(msg, "timestamp", path)
-    except WebhookShapeError:  # a message is worth more than its time: the time we received it stands in
-        return None
+        return read()
+    except WebhookShapeError:
+        return default
 
 
 def _unreadable(
@@ -433,41 +437,39 @@ def _parse_message(
         country_code=contact.country_code if contact else None,
     )
 
-    envelope = InboundMessage(
-        channel_account_id=phone_number_id,
-        provider_message_id=wamid,
-        sender=sender,
-        timestamp=_timestamp_or_none(msg, path),
-        message_type=MessageType.UNKNOWN,
-        provider_type=provider_type,
-        account_id=account_id,
-        display_phone_number=display_phone,
-    )
+    # Past the id and the sender, a field of an odd shape is left out rather than costing the message.
+    context = _lenient(lambda: _opt_obj(msg, "context", path), None) or {}
+    ctx_path = f"{path}.context"
+    frequently = bool(_lenient(lambda: _opt_bool(context, "frequently_forwarded", ctx_path), None))
+    forwarded = bool(_lenient(lambda: _opt_bool(context, "forwarded", ctx_path), None)) or frequently
     try:
-        context = _opt_obj(msg, "context", path) or {}
-        ctx_path = f"{path}.context"
-        frequently = bool(_opt_bool(context, "frequently_forwarded", ctx_path))
-        forwarded = bool(_opt_bool(context, "forwarded", ctx_path)) or frequently
         message_type, text, content = _parse_content(msg, provider_type, path, allow_edit=True)
-        return replace(
-            envelope,
-            message_type=message_type,
-            text=text,
-            content=content,
-            reply_to_provider_id=_nonempty(_opt_str(context, "id", ctx_path)),
-            forwarded=forwarded,
-            frequently_forwarded=frequently,
-            referral=_opt_obj(msg, "referral", path),
-            referred_product=_opt_obj(context, "referred_product", ctx_path),
-            identity=_opt_obj(msg, "identity", path),
-            errors=_errors(msg, path) + value_errors,
-        )
     except WebhookShapeError as error:
         # The customer wrote and we know who and which message: record it as one we cannot show, with why,
         # rather than lose it (and its siblings in the body).
         payload = msg.get(provider_type) if provider_type else None
         unreadable = {"path": error.path, "reason": error.reason}
-        return replace(envelope, content={"provider_type": provider_type, "payload": payload, "unreadable": unreadable})
+        message_type, text = MessageType.UNKNOWN, None
+        content = {"provider_type": provider_type, "payload": payload, "unreadable": unreadable}
+    return InboundMessage(
+        channel_account_id=phone_number_id,
+        provider_message_id=wamid,
+        sender=sender,
+        timestamp=_lenient(lambda: _timestamp(msg, "timestamp", path), None),
+        message_type=message_type,
+        provider_type=provider_type,
+        text=text,
+        content=content,
+        reply_to_provider_id=_nonempty(_lenient(lambda: _opt_str(context, "id", ctx_path), None)),
+        forwarded=forwarded,
+        frequently_forwarded=frequently,
+        referral=_lenient(lambda: _opt_obj(msg, "referral", path), None),
+        referred_product=_lenient(lambda: _opt_obj(context, "referred_product", ctx_path), None),
+        identity=_lenient(lambda: _opt_obj(msg, "identity", path), None),
+        errors=_lenient(lambda: _errors(msg, path), _NO_ERRORS) + value_errors,
+        account_id=account_id,
+        display_phone_number=display_phone,
+    )
 
 
 _KNOWN_TYPES = {t.value: t for t in MessageType}
@@ -657,8 +659,9 @@ def _parse_status(
 ) -> StatusUpdate:
     wamid = _req_str(st, "id", path)
     provider_status = _req_str(st, "status", path)
-    recipient_wa = _nonempty(_opt_str(st, "recipient_id", path))
-    recipient_user = _nonempty(_opt_str(st, "recipient_user_id", path))
+    # Past the id and the status, a field of an odd shape is left out rather than costing the status.
+    recipient_wa = _nonempty(_lenient(lambda: _opt_str(st, "recipient_id", path), None))
+    recipient_user = _nonempty(_lenient(lambda: _opt_str(st, "recipient_user_id", path), None))
     if not recipient_user and recipient_wa:
         contact = _match_contact(contacts, recipient_wa, None)
         recipient_user = contact.user_id if contact else None
@@ -667,13 +670,13 @@ def _parse_status(
         provider_message_id=wamid,
         status=_KNOWN_STATUSES.get(provider_status, DeliveryStatus.UNKNOWN),
         provider_status=provider_status,
-        timestamp=_timestamp(st, "timestamp", path),
+        timestamp=_lenient(lambda: _timestamp(st, "timestamp", path), None),
         recipient_wa_id=recipient_wa,
         recipient_user_id=recipient_user,
-        errors=_errors(st, path),
-        pricing=_opt_obj(st, "pricing", path),
-        conversation=_opt_obj(st, "conversation", path),
-        biz_opaque_callback_data=_opt_str(st, "biz_opaque_callback_data", path),
+        errors=_lenient(lambda: _errors(st, path), _NO_ERRORS),
+        pricing=_lenient(lambda: _opt_obj(st, "pricing", path), None),
+        conversation=_lenient(lambda: _opt_obj(st, "conversation", path), None),
+        biz_opaque_callback_data=_lenient(lambda: _opt_str(st, "biz_opaque_callback_data", path), None),
         account_id=account_id,
     )
 
