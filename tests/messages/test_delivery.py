@@ -382,3 +382,24 @@ async def test_each_number_is_paced_at_its_own_throughput(runtime: Runtime, worl
         for message_id in ids:
             await delivery.deliver(runtime, message_id)
     assert fake_time.slept == pytest.approx([1 / 17, 2 / 17])  # the first goes at once
+
+
+async def test_sends_holding_a_slot_move_back_when_meta_throttles_the_customer(
+    runtime: Runtime, world: World, fake_time: FakeTime
+) -> None:
+    """Deferred sends keep their slot and never ask the limiter again, so a cooldown must move them too."""
+    runtime.graph_transport = httpx.MockTransport(ScriptedGraph(["ok"] * 5 + ["131056"]).handler)
+    async with runner_held(runtime):
+        ids = [(await open_conversation(runtime, world)).id for _ in range(7)]
+        for message_id in ids:
+            await delivery.deliver(runtime, message_id)
+        held = await queued_slots(runtime)
+        assert sorted(held) == ids[5:]  # the sixth and seventh hold slots at 12 s and 18 s
+        fake_time.seconds = 12.0
+        await delivery.deliver(runtime, ids[5])  # Meta: 131056, too many to this customer
+        slots = await queued_slots(runtime)
+    start = fake_time.start
+    assert slots[ids[6]] == start + timedelta(seconds=18 + 6)  # the seventh moved back by the cooldown
+    assert slots.get(ids[5]) is None  # the throttled one retries on its backoff, without a held slot
+    retry = await stored(runtime, ids[5])
+    assert retry.status is MessageStatus.queued and retry.next_attempt_at is not None

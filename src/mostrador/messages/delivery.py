@@ -38,6 +38,7 @@ from mostrador.inboxes.adapters import (
 from mostrador.kit.time import as_utc, utc_now
 from mostrador.logging import get_logger
 from mostrador.media.repository import AttachmentRepository
+from mostrador.messages.repository import MessageRepository
 from mostrador.models import Contact, Conversation, Inbox, Message, MessageStatus
 from mostrador.realtime import RealtimeEvent, publish
 from mostrador.runtime import Runtime
@@ -130,14 +131,25 @@ class Delivery:
         except _Superseded:
             log.info("deliver.superseded", message_id=claim.message_id)
             return
+        cooldown: tuple[Throttle, float] | None = None
         if isinstance(outcome, ChannelRetriableError) and outcome.throttle is not None:
-            await self._cool_down(runtime, claim, outcome.throttle, outcome.retry_in(claim.attempt - 1))
+            cooldown = (outcome.throttle, outcome.retry_in(claim.attempt - 1))
+            await self._cool_down(runtime, claim, *cooldown)
         async with runtime.unit_of_work(write=True) as session:
             message = (
                 await session.execute(select(Message).where(Message.id == claim.message_id).with_for_update())
             ).scalar_one_or_none()
             if message is None:
                 return
+            if cooldown is not None:
+                # Sends already holding a slot never ask the limiter again: they move back with the cooldown.
+                throttle, seconds = cooldown
+                await MessageRepository.from_session(session).postpone_held_slots(
+                    message.account_id,
+                    message.inbox_id,
+                    seconds,
+                    conversation_id=message.conversation_id if throttle is Throttle.RECIPIENT else None,
+                )
             if isinstance(outcome, ChannelRetriableError):
                 await self._retriable(session, message, outcome, may_have_arrived=sending)
             elif isinstance(outcome, ChannelPermanentError):

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from datetime import timedelta
 from typing import cast
 
 from sqlalchemy import Table, bindparam, delete, select, update
@@ -10,8 +11,9 @@ from sqlalchemy.orm.util import identity_key
 from mostrador.kit.db.upsert import dialect_insert
 from mostrador.kit.repository import RepositoryBase
 from mostrador.kit.tenancy import scoped
+from mostrador.kit.time import as_utc
 from mostrador.messages.status import TimelineEntry, TrackedMessage
-from mostrador.models import Direction, Message, MessageStatusEvent
+from mostrador.models import Direction, Message, MessageStatus, MessageStatusEvent
 
 
 class MessageRepository(RepositoryBase[Message]):
@@ -47,6 +49,23 @@ class MessageRepository(RepositoryBase[Message]):
         """(message id, id of the message it quotes), for quotes of a message inserted in the same batch."""
         if pairs:
             await self.session.execute(_SET_REPLY_TO, [{"_id": id_, "_reply_to_id": quoted} for id_, quoted in pairs])
+
+    async def postpone_held_slots(
+        self, account_id: int, inbox_id: int, seconds: float, *, conversation_id: int | None = None
+    ) -> int:
+        """Deferred sends of a number (or of one conversation) that hold a rate-limit slot go ``seconds`` later,
+        keeping their spacing; how many. Locked in id order, as every locker of messages does."""
+        statement = scoped(select(Message.id, Message.send_slot_at), Message, account_id).where(
+            Message.inbox_id == inbox_id, Message.status == MessageStatus.queued, Message.send_slot_at.is_not(None)
+        )
+        if conversation_id is not None:
+            statement = statement.where(Message.conversation_id == conversation_id)
+        rows = (await self.session.execute(statement.order_by(Message.id).with_for_update())).all()
+        later = timedelta(seconds=seconds)
+        slots = [{"_id": id_, "_slot": as_utc(slot) + later} for id_, slot in rows if slot is not None]
+        if slots:
+            await self.session.execute(_POSTPONE, slots)
+        return len(slots)
 
     async def tracked_for_update(
         self, account_id: int, inbox_id: int, provider_message_ids: Collection[str]
@@ -195,6 +214,11 @@ _FOLDED_NAMES = ("status", "error_code", "error_title", "error_detail", "pricing
 _MESSAGES = cast(Table, Message.__table__)
 _SET_REPLY_TO = (
     update(_MESSAGES).where(_MESSAGES.c.id == bindparam("_id")).values(reply_to_id=bindparam("_reply_to_id"))
+)
+_POSTPONE = (
+    update(_MESSAGES)
+    .where(_MESSAGES.c.id == bindparam("_id"))
+    .values(send_slot_at=bindparam("_slot"), next_attempt_at=bindparam("_slot"))
 )
 # Built once: the same statement for every batch of receipts (building it cost more than running it).
 _SAVE_FOLDED = (
