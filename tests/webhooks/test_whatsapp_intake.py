@@ -39,6 +39,10 @@ def text_webhook(
     return messages_body([message], [contact], phone_number_id=phone_number_id)
 
 
+def text_message(wamid: str, wa_id: str, body: str, ts: int) -> dict[str, object]:
+    return {"from": wa_id, "id": wamid, "timestamp": str(ts), "type": "text", "text": {"body": body}}
+
+
 async def post(client: httpx.AsyncClient, body: bytes, secret: str = SECRET) -> httpx.Response:
     return await client.post(
         "/webhooks/whatsapp",
@@ -302,6 +306,27 @@ class TestStoreThenProcess:
         async with runtime.unit_of_work() as session:
             contacts = (await session.execute(select(Contact))).scalars().all()
         assert [c.wa_id for c in contacts] == [new]  # replies still go to the number they use now
+
+    async def test_a_changed_number_and_its_first_message_in_one_body_find_one_contact(
+        self, client: httpx.AsyncClient, runtime: Runtime, jobs: InProcessJobBackend, world: World
+    ) -> None:
+        old, new = "5215512345678", "5215587654321"
+        await post(client, messages_body([text_message("wamid.before", old, "Hola", 1_763_880_000)], []))
+        await jobs.drain()
+        changed = {
+            "from": old,
+            "id": "wamid.sys",
+            "timestamp": "1763880060",
+            "type": "system",
+            "system": {"body": f"Ana changed from {old} to {new}", "wa_id": new, "type": "user_changed_number"},
+        }
+        await post(client, messages_body([changed, text_message("wamid.after", new, "Soy Ana", 1_763_880_061)], []))
+        await jobs.drain()
+        async with runtime.unit_of_work() as session:
+            contacts = (await session.execute(select(Contact))).scalars().all()
+            conversations = {m.conversation_id for m in (await session.execute(select(Message))).scalars()}
+        assert [c.wa_id for c in contacts] == [new]
+        assert len(conversations) == 1
 
     async def test_concurrent_first_messages_from_one_customer_open_one_conversation(
         self, client: httpx.AsyncClient, runtime: Runtime, jobs: InProcessJobBackend, world: World

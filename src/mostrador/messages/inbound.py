@@ -96,6 +96,11 @@ class InboundService:
                 fresh.append(event)
         if not fresh:
             return [None] * len(events)
+        for event in fresh:  # first, so a message from the new number in this batch finds them there
+            if (new_number := _changed_number(event)) is not None:
+                moving = await contact_service.resolve_identity(session, inbox, _identity(event))
+                if not await contact_service.change_number(session, inbox, moving, new_number):
+                    log.warning("contact.number_taken", contact_id=moving.id, new_wa_id=new_number)
         identities = [_identity(event) for event in fresh]
         contacts = await contact_service.resolve_identities(session, inbox, identities)
         conversations = await conversation_service.route_inbound_many(session, inbox, list(contacts.values()))
@@ -126,11 +131,6 @@ class InboundService:
             content = row["content"]
             if event.message_type in MEDIA_TYPES and isinstance(content, dict) and content.get("media_id"):
                 attachments.append(_attachment(inbox.account_id, message_id, event.message_type.value, content))
-            new_number = _changed_number(event)
-            if new_number is not None and not await contact_service.change_number(
-                session, inbox, contacts[identity], new_number
-            ):
-                log.warning("contact.number_taken", contact_id=contacts[identity].id, new_wa_id=new_number)
             if event.message_type not in (MessageType.REACTION, MessageType.SYSTEM):
                 conversation_service.note_customer_message(
                     conversation,
