@@ -43,12 +43,10 @@ from mostrador.models import Attachment, AttachmentState, Inbox, Message
 from mostrador.realtime import RealtimeEvent, publish
 from mostrador.runtime import Runtime
 from mostrador.worker import enqueue
-from mostrador.worker.registry import backoff_seconds
 
 log = get_logger(__name__)
 
 MAX_FETCH_ATTEMPTS = 6
-FETCH_BACKOFF_BASE_S = 2.0
 FETCH_BACKOFF_CAP_S = 300.0
 MAX_FILENAME = 240  # WhatsApp shows a document's name; longer ones are refused
 # Kinds whose every accepted type has magic bytes we know (JPEG, PNG, WebP): content that sniffs as nothing is
@@ -59,10 +57,9 @@ STRICT_KINDS = frozenset({MediaKind.IMAGE.value, MediaKind.STICKER.value})
 
 
 def retry_delay(attempts: int, error: ChannelRetriableError) -> float:
-    """Seconds before the next try after ``attempts`` failed ones: exponential, and never sooner than the error's
-    own first delay (a minute for an account's rate limit), capped."""
-    backoff = backoff_seconds(attempts, base=FETCH_BACKOFF_BASE_S, cap=FETCH_BACKOFF_CAP_S)
-    return max(backoff, min(error.defer_seconds, FETCH_BACKOFF_CAP_S))
+    """Seconds before the next try after ``attempts`` failed ones: the error's own backoff (doubling from its
+    base delay, as delivery's), capped."""
+    return min(error.retry_in(attempts - 1), FETCH_BACKOFF_CAP_S)
 
 
 @dataclass(frozen=True)

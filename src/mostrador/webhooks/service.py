@@ -35,6 +35,7 @@ from mostrador.kit.db.savepoint import savepoint
 from mostrador.kit.ratelimit import MAX_THROUGHPUT_PER_S
 from mostrador.kit.time import utc_now
 from mostrador.logging import get_logger
+from mostrador.message_templates.service import updated_components
 from mostrador.messages.inbound import inbound
 from mostrador.models import (
     AuditEvent,
@@ -83,34 +84,6 @@ QUALITY_EVENTS = frozenset({"FLAGGED", "UNFLAGGED"})
 STANDING_EVENTS = frozenset(
     {"VERIFIED_ACCOUNT", "DISABLED_UPDATE", "ACCOUNT_VIOLATION", "ACCOUNT_RESTRICTION", "ACCOUNT_DELETED"}
 )
-
-
-def updated_components(
-    current: Sequence[dict[str, object]] | None, value: dict[str, object]
-) -> list[dict[str, object]]:
-    """A template's components with the texts of a ``message_template_components_update`` in place: the body
-    (``message_template_element``), a text header (``_title``), the footer and the buttons. What the webhook does
-    not carry (a media header, examples) is kept."""
-    by_type = {str(c.get("type", "")).upper(): dict(c) for c in current or [] if isinstance(c, dict)}
-    body, title, footer = (_str(value.get(f"message_template_{part}")) for part in ("element", "title", "footer"))
-    if body is not None:
-        by_type["BODY"] = {**by_type.get("BODY", {}), "type": "BODY", "text": body}
-    if title is not None and by_type.get("HEADER", {}).get("format", "TEXT") == "TEXT":
-        by_type["HEADER"] = {**by_type.get("HEADER", {}), "type": "HEADER", "format": "TEXT", "text": title}
-    if footer is not None:
-        by_type["FOOTER"] = {"type": "FOOTER", "text": footer}
-    buttons = value.get("message_template_buttons")
-    if isinstance(buttons, list):
-        by_type["BUTTONS"] = {"type": "BUTTONS", "buttons": [_button(b) for b in buttons if isinstance(b, dict)]}
-    order = ("HEADER", "BODY", "FOOTER", "BUTTONS")
-    return [by_type[kind] for kind in order if kind in by_type] + [c for k, c in by_type.items() if k not in order]
-
-
-def _button(raw: dict[str, object]) -> dict[str, object]:
-    """``{"message_template_button_type": "URL", "message_template_button_url": …}`` → ``{"type": "URL", "url": …}``"""
-    prefix = "message_template_button_"
-    button = {key.removeprefix(prefix): item for key, item in raw.items() if key.startswith(prefix)}
-    return {"type": str(button.pop("type", "")).upper(), **button}
 
 
 class _StatusesAhead(Exception):
